@@ -1,0 +1,59 @@
+# microcred: `make demo` and `make test` are all a new user needs (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMPS := .stamps
+
+# solc-js stands in for native solc (which would be downloaded), anvil comes from npm.
+export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: help install compile test test-lib test-contracts test-anvil bench demo lint clean
+
+help:
+	@echo "make demo    local chain + deploy + demo data (state kept in .microcred/)"
+	@echo "make test    install what is missing and run every test"
+	@echo "make bench   gas and lookup benchmarks (prints figures)"
+	@echo "make lint    ruff, mypy"
+
+install: $(STAMPS)/python $(STAMPS)/node
+
+$(STAMPS)/python: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "microcred needs $(PYTHON) (Python 3.11) on PATH"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[ape,dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "microcred needs Node.js 20+ and npm on PATH"; exit 1; }
+	npm ci --no-audit --no-fund
+	@mkdir -p $(STAMPS) && touch $@
+
+compile: install
+	$(BIN)/ape compile
+	$(BIN)/python tools/export_abi.py
+
+# Every test: the library and contracts on Ape's EthTester chain, then the contract suite again on anvil.
+test: compile
+	$(BIN)/ape test tests -q
+	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
+
+test-anvil: compile
+	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
+
+bench: compile
+	$(BIN)/ape run gas_bench --network ethereum:local:foundry
+
+lint: install
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/mypy src
+
+demo: compile
+	$(BIN)/python -m microcred.demo
+
+clean:
+	rm -rf .build contracts/.cache $(STAMPS)

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {ERC165, IERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
+import {ICredential} from "./interfaces/ICredential.sol";
+import {IERC5192} from "./interfaces/IERC5192.sol";
+import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
+import {IpfsCid} from "./libraries/IpfsCid.sol";
+
+/// @title Credential
+/// @notice Soulbound micro-credentials (ERC-721 + ERC-5192) issued by accredited institutions.
+///
+/// @dev Why not OpenZeppelin's ERC721 or solady's: a credential never moves, so none of ERC-721's
+/// transfer and approval machinery is needed, only its interface. OpenZeppelin's ERC721 keeps the
+/// owner in a private mapping, so a per-credential record costs a second storage slot (~70k gas per
+/// credential to a new holder, measured); solady packs 96 bits beside the owner but in hand-written
+/// assembly we would have to audit for features we forbid anyway. This contract implements the
+/// OpenZeppelin interfaces (IERC721, IERC721Metadata, ERC165, IERC721Errors) directly, with every
+/// transfer path reverting, and keeps the whole record in one slot:
+///
+///   slot of _records[tokenId]:  [ expiresAt: 32 | issuedAt: 32 | issuerId: 32 | holder: 160 ]
+///
+/// Issuing to a new holder so writes two fresh slots (record, balance): the physical floor
+/// (~50k gas per credential in a batch; `make bench` prints the figures). Timestamps are uint32
+/// (good until 2106); `issuedAt` is never zero for an id that was ever issued, which is how burned
+/// ids stay unusable. Revocation and re-issue links live in their own mappings: they are rare.
+contract Credential is ICredential, IERC721Errors, ERC165 {
+    struct Record {
+        address holder; // zero: never issued, or burned
+        uint32 issuerId;
+        uint32 issuedAt; // zero: never issued
+        uint32 expiresAt; // zero: never expires
+    }
+
+    string private constant _SUPERSEDED = "superseded";
+
+    IIssuerRegistry private immutable _registry;
+    string private _name;
+    string private _symbol;
+
+    mapping(uint256 tokenId => Record) private _records;
+    mapping(address holder => uint256) private _balances;
+    mapping(uint256 tokenId => uint64) private _revokedAt;
+    mapping(uint256 tokenId => uint256) private _replaces;
+    mapping(uint256 tokenId => uint256) private _replacedBy;
+
+    /// @param registry_ The issuer registry to trust.
+    /// @param name_ ERC-721 collection name, e.g. "microcred".
+    /// @param symbol_ ERC-721 collection symbol, e.g. "CRED".
+    constructor(IIssuerRegistry registry_, string memory name_, string memory symbol_) {
+        _registry = registry_;
+        _name = name_;
+        _symbol = symbol_;
+    }
+
+    // ------------------------------------------------------------------ issuing
+
+    /// @inheritdoc ICredential
+    function issue(address to, uint256 tokenId, uint64 expiresAt) external {
+        uint32 issuerId = _activeIssuerOfSender();
+        _issue(issuerId, to, tokenId, expiresAt);
+    }
+
+    /// @inheritdoc ICredential
+    function issueBatch(address[] calldata to, uint256[] calldata tokenIds, uint64[] calldata expiresAt) external {
+        uint256 count = to.length;
+        if (count == 0) revert CredentialEmptyBatch();
+        if (tokenIds.length != count || expiresAt.length != count) {
+            revert CredentialBatchLengthMismatch(count, tokenIds.length, expiresAt.length);
+        }
+        // One registry call for the whole batch: no external call inside the loop.
+        uint32 issuerId = _activeIssuerOfSender();
+        for (uint256 i = 0; i < count; ++i) {
+            _issue(issuerId, to[i], tokenIds[i], expiresAt[i]);
+        }
+    }
+
+    /// @inheritdoc ICredential
+    function reissue(address to, uint256 tokenId, uint64 expiresAt, uint256 replaces) external {
+        uint32 issuerId = _checkIssuerSigner(replaces);
+        uint256 replacedBy = _replacedBy[replaces];
+        if (replacedBy != 0) revert CredentialAlreadyReplaced(replaces, replacedBy);
+        _issue(issuerId, to, tokenId, expiresAt);
+        _replaces[tokenId] = replaces;
+        _replacedBy[replaces] = tokenId;
+        emit CredentialReplaced(replaces, tokenId);
+        if (_revokedAt[replaces] == 0) {
+            _revoke(replaces, issuerId, _SUPERSEDED);
+        }
+    }
+
+    // ------------------------------------------------------------------ revoking and renouncing
+
+    /// @inheritdoc ICredential
+    function revoke(uint256 tokenId, string calldata reason) external {
+        if (bytes(reason).length == 0) revert CredentialEmptyReason();
+        uint32 issuerId = _checkIssuerSigner(tokenId);
+        if (_revokedAt[tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
+        _revoke(tokenId, issuerId, reason);
+    }
+
+    /// @inheritdoc ICredential
+    function revokeBatch(uint256[] calldata tokenIds, string calldata reason) external {
+        if (tokenIds.length == 0) revert CredentialEmptyBatch();
+        if (bytes(reason).length == 0) revert CredentialEmptyReason();
+        (uint32 issuerId, bool active) = _registry.issuerOf(msg.sender);
+        if (!active) revert CredentialUnauthorizedSigner(msg.sender);
+        for (uint256 i = 0; i < tokenIds.length; ++i) {
+            uint256 tokenId = tokenIds[i];
+            Record storage record = _records[tokenId];
+            if (record.issuedAt == 0) revert ERC721NonexistentToken(tokenId);
+            if (record.issuerId != issuerId) revert CredentialNotIssuerSigner(msg.sender, tokenId);
+            if (_revokedAt[tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
+            _revoke(tokenId, issuerId, reason);
+        }
+    }
+
+    /// @inheritdoc ICredential
+    function burn(uint256 tokenId) external {
+        Record storage record = _records[tokenId];
+        address holder = record.holder;
+        if (holder == address(0)) revert ERC721NonexistentToken(tokenId);
+        if (holder != msg.sender) revert CredentialNotHolder(msg.sender, tokenId);
+        // The rest of the record stays: issuedAt != 0 keeps the id from ever being issued again.
+        record.holder = address(0);
+        unchecked {
+            --_balances[holder];
+        }
+        emit Transfer(holder, address(0), tokenId);
+    }
+
+    // ------------------------------------------------------------------ ERC-721 (soulbound)
+
+    /// @inheritdoc IERC721
+    function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert ERC721InvalidOwner(address(0));
+        return _balances[owner];
+    }
+
+    /// @inheritdoc IERC721
+    function ownerOf(uint256 tokenId) external view returns (address) {
+        return _requireHolder(tokenId);
+    }
+
+    /// @notice Always reverts: credentials never move.
+    function safeTransferFrom(address, address, uint256 tokenId, bytes calldata) external pure {
+        revert CredentialNonTransferable(tokenId);
+    }
+
+    /// @notice Always reverts: credentials never move.
+    function safeTransferFrom(address, address, uint256 tokenId) external pure {
+        revert CredentialNonTransferable(tokenId);
+    }
+
+    /// @notice Always reverts: credentials never move.
+    function transferFrom(address, address, uint256 tokenId) external pure {
+        revert CredentialNonTransferable(tokenId);
+    }
+
+    /// @notice Always reverts: there is nothing to approve.
+    function approve(address, uint256) external pure {
+        revert CredentialApprovalDisabled();
+    }
+
+    /// @notice Always reverts: there is nothing to approve.
+    function setApprovalForAll(address, bool) external pure {
+        revert CredentialApprovalDisabled();
+    }
+
+    /// @notice Nobody is ever approved. Reverts for a token that does not exist, as ERC-721 asks.
+    function getApproved(uint256 tokenId) external view returns (address) {
+        _requireHolder(tokenId);
+        return address(0);
+    }
+
+    /// @notice Nobody is ever an operator.
+    function isApprovedForAll(address, address) external pure returns (bool) {
+        return false;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function name() external view returns (string memory) {
+        return _name;
+    }
+
+    /// @inheritdoc IERC721Metadata
+    function symbol() external view returns (string memory) {
+        return _symbol;
+    }
+
+    /// @notice `ipfs://` + the CIDv1 (raw, sha2-256, base32) of the document whose sha256 is `tokenId`.
+    function tokenURI(uint256 tokenId) external view returns (string memory) {
+        _requireHolder(tokenId);
+        return IpfsCid.uri(tokenId);
+    }
+
+    /// @notice Always true for a credential that exists; reverts for one that does not, as ERC-5192 asks.
+    function locked(uint256 tokenId) external view returns (bool) {
+        _requireHolder(tokenId);
+        return true;
+    }
+
+    /// @inheritdoc IERC165
+    function supportsInterface(bytes4 interfaceId) public view override(ERC165, IERC165) returns (bool) {
+        return interfaceId == type(IERC721).interfaceId || interfaceId == type(IERC721Metadata).interfaceId
+            || interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------ views for verifiers
+
+    /// @inheritdoc ICredential
+    function registry() external view returns (IIssuerRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc ICredential
+    function isValid(uint256 tokenId) external view returns (bool) {
+        Record memory record = _records[tokenId];
+        if (record.holder == address(0)) return false;
+        return _isLive(tokenId, record) && _registry.isActiveIssuer(record.issuerId);
+    }
+
+    /// @inheritdoc ICredential
+    function credential(uint256 tokenId) external view returns (CredentialStatus memory) {
+        Record memory record = _records[tokenId];
+        bool issuerActive = record.issuerId != 0 && _registry.isActiveIssuer(record.issuerId);
+        return _status(tokenId, record, issuerActive);
+    }
+
+    /// @inheritdoc ICredential
+    function credentials(uint256[] calldata tokenIds) external view returns (CredentialStatus[] memory statuses) {
+        statuses = new CredentialStatus[](tokenIds.length);
+        // A wallet's credentials mostly come from few issuers: ask the registry once per run of one issuer.
+        uint32 lastIssuerId;
+        bool lastActive;
+        for (uint256 i = 0; i < tokenIds.length; ++i) {
+            Record memory record = _records[tokenIds[i]];
+            if (record.issuerId != 0 && record.issuerId != lastIssuerId) {
+                lastIssuerId = record.issuerId;
+                lastActive = _registry.isActiveIssuer(lastIssuerId);
+            }
+            statuses[i] = _status(tokenIds[i], record, record.issuerId != 0 && lastActive);
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _issue(uint32 issuerId, address to, uint256 tokenId, uint64 expiresAt) private {
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        Record storage record = _records[tokenId];
+        // issuedAt is set forever once an id is used: revoked or burned ids never come back.
+        if (record.issuedAt != 0) revert CredentialAlreadyIssued(tokenId);
+        if (expiresAt != 0 && (expiresAt <= block.timestamp || expiresAt > type(uint32).max)) {
+            revert CredentialInvalidExpiry(tokenId, expiresAt);
+        }
+        _records[tokenId] = Record({
+            holder: to,
+            issuerId: issuerId,
+            issuedAt: uint32(block.timestamp),
+            expiresAt: uint32(expiresAt)
+        });
+        unchecked {
+            // Cannot overflow: there are fewer than 2**256 token ids.
+            ++_balances[to];
+        }
+        emit Transfer(address(0), to, tokenId);
+        emit Locked(tokenId);
+        emit CredentialIssued(tokenId, issuerId, msg.sender, expiresAt);
+    }
+
+    function _revoke(uint256 tokenId, uint32 issuerId, string memory reason) private {
+        _revokedAt[tokenId] = uint64(block.timestamp);
+        emit CredentialRevoked(tokenId, issuerId, msg.sender, reason);
+    }
+
+    function _activeIssuerOfSender() private view returns (uint32 issuerId) {
+        bool active;
+        (issuerId, active) = _registry.issuerOf(msg.sender);
+        if (!active) revert CredentialUnauthorizedSigner(msg.sender);
+    }
+
+    /// @dev The caller must sign for the (active) issuer of `tokenId`, which must have been issued.
+    /// Any current signer qualifies, not only the one that issued it: rotating keys never loses the
+    /// power to revoke.
+    function _checkIssuerSigner(uint256 tokenId) private view returns (uint32 issuerId) {
+        uint32 recordIssuer = _records[tokenId].issuerId;
+        if (recordIssuer == 0) revert ERC721NonexistentToken(tokenId);
+        bool active;
+        (issuerId, active) = _registry.issuerOf(msg.sender);
+        if (issuerId != recordIssuer || !active) revert CredentialNotIssuerSigner(msg.sender, tokenId);
+    }
+
+    function _requireHolder(uint256 tokenId) private view returns (address holder) {
+        holder = _records[tokenId].holder;
+        if (holder == address(0)) revert ERC721NonexistentToken(tokenId);
+    }
+
+    function _isLive(uint256 tokenId, Record memory record) private view returns (bool) {
+        return _revokedAt[tokenId] == 0 && (record.expiresAt == 0 || block.timestamp < record.expiresAt);
+    }
+
+    function _status(uint256 tokenId, Record memory record, bool issuerActive)
+        private
+        view
+        returns (CredentialStatus memory)
+    {
+        return CredentialStatus({
+            tokenId: tokenId,
+            holder: record.holder,
+            issuerId: record.issuerId,
+            issuedAt: record.issuedAt,
+            expiresAt: record.expiresAt,
+            revokedAt: _revokedAt[tokenId],
+            replaces: _replaces[tokenId],
+            replacedBy: _replacedBy[tokenId],
+            issuerActive: issuerActive,
+            valid: record.holder != address(0) && issuerActive && _isLive(tokenId, record)
+        });
+    }
+}

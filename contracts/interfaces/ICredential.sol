@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
+import {IERC5192} from "./IERC5192.sol";
+import {IIssuerRegistry} from "./IIssuerRegistry.sol";
+
+/// @title ICredential
+/// @notice Soulbound micro-credentials: ERC-721 tokens that never move (ERC-5192), issued by the
+/// signers of issuers accredited in an {IIssuerRegistry}.
+/// @dev The token id is `uint256(sha256(document))`, where the document is the credential's
+/// canonical JSON (ERC-721 metadata and an Open Badges 3.0 credential at once). `tokenURI` is
+/// `ipfs://` + the CIDv1 (raw codec, sha2-256, base32) of that digest, so the id proves the content.
+///
+/// Listing a wallet's credentials takes two RPC calls whatever their number: `eth_getLogs` for
+/// `Transfer(address(0), wallet, *)` (topic 2 = the wallet), then {credentials} with those ids.
+interface ICredential is IERC721Metadata, IERC5192 {
+    /// @notice Everything a verifier needs about one credential, as returned by the views.
+    /// Every field is zero for an id that was never issued.
+    struct CredentialStatus {
+        uint256 tokenId;
+        address holder; // zero once burned (renounced) or if never issued
+        uint32 issuerId; // issuer in the registry
+        uint64 issuedAt; // block timestamp of issue; zero only if never issued
+        uint64 expiresAt; // zero: never expires
+        uint64 revokedAt; // zero: not revoked
+        uint256 replaces; // id of the credential this one corrects or re-issues, or zero
+        uint256 replacedBy; // id of the credential that superseded this one, or zero
+        bool issuerActive; // whether the issuer is active in the registry now
+        bool valid; // exists, not revoked, not expired, issuer active
+    }
+
+    /// @dev Credentials never move: every transfer path reverts with this.
+    error CredentialNonTransferable(uint256 tokenId);
+    /// @dev Approvals are meaningless for tokens that never move.
+    error CredentialApprovalDisabled();
+    /// @dev `account` is not a signer of an active issuer.
+    error CredentialUnauthorizedSigner(address account);
+    /// @dev `account` does not sign for the issuer of `tokenId` (or that issuer is suspended).
+    error CredentialNotIssuerSigner(address account, uint256 tokenId);
+    /// @dev This id was issued before (it may since be revoked or burned): an id is used once, ever.
+    error CredentialAlreadyIssued(uint256 tokenId);
+    /// @dev The expiry is not in the future, or does not fit in 32 bits (after 2106-02-07).
+    error CredentialInvalidExpiry(uint256 tokenId, uint64 expiresAt);
+    /// @dev The credential is revoked already.
+    error CredentialAlreadyRevoked(uint256 tokenId);
+    /// @dev A revocation needs a reason, for the public record.
+    error CredentialEmptyReason();
+    /// @dev The credential was superseded already by `replacedBy`.
+    error CredentialAlreadyReplaced(uint256 tokenId, uint256 replacedBy);
+    /// @dev `account` does not hold `tokenId`.
+    error CredentialNotHolder(address account, uint256 tokenId);
+    /// @dev The arrays of a batch differ in length.
+    error CredentialBatchLengthMismatch(uint256 recipients, uint256 tokenIds, uint256 expiries);
+    /// @dev A batch must hold at least one credential.
+    error CredentialEmptyBatch();
+
+    /// @notice A credential was issued. Alongside the ERC-721 `Transfer` from the zero address and the
+    /// ERC-5192 `Locked`: this one carries the issuer, the signing key and the expiry for indexers.
+    event CredentialIssued(
+        uint256 indexed tokenId, uint32 indexed issuerId, address indexed signer, uint64 expiresAt
+    );
+    /// @notice A credential was revoked. It stays in its holder's wallet, marked revoked, forever.
+    event CredentialRevoked(uint256 indexed tokenId, uint32 indexed issuerId, address indexed by, string reason);
+    /// @notice `newTokenId` re-issues (corrects, or moves to a new wallet) `oldTokenId`, which was revoked as superseded.
+    event CredentialReplaced(uint256 indexed oldTokenId, uint256 indexed newTokenId);
+
+    /// @notice Issues one credential. Only a signer of an active issuer.
+    /// @param to The learner's wallet.
+    /// @param tokenId `uint256(sha256(document))`; the document must already be on IPFS.
+    /// @param expiresAt Unix time after which the credential is expired, or zero for never.
+    function issue(address to, uint256 tokenId, uint64 expiresAt) external;
+
+    /// @notice Issues many credentials in one transaction. All or nothing: any invalid entry reverts the batch.
+    function issueBatch(address[] calldata to, uint256[] calldata tokenIds, uint64[] calldata expiresAt) external;
+
+    /// @notice Issues a credential that replaces `replaces` (a corrected document, or a learner's new
+    /// wallet) and, unless it is revoked already, revokes the old one with the reason "superseded".
+    /// Only a signer of the active issuer of `replaces`.
+    function reissue(address to, uint256 tokenId, uint64 expiresAt, uint256 replaces) external;
+
+    /// @notice Revokes a credential. Any current signer of its active issuer, whoever issued it.
+    /// @param reason Why, for the public record (non-empty).
+    function revoke(uint256 tokenId, string calldata reason) external;
+
+    /// @notice Revokes many credentials of the caller's issuer with one reason. All or nothing.
+    function revokeBatch(uint256[] calldata tokenIds, string calldata reason) external;
+
+    /// @notice The holder renounces a credential: the token is burned. Its id can never be issued again.
+    function burn(uint256 tokenId) external;
+
+    /// @notice The registry this contract trusts for issuers and signers.
+    function registry() external view returns (IIssuerRegistry);
+
+    /// @notice Whether the credential exists, is not revoked, not expired, and its issuer is active.
+    function isValid(uint256 tokenId) external view returns (bool);
+
+    /// @notice The status of one credential; all zero for an id never issued.
+    function credential(uint256 tokenId) external view returns (CredentialStatus memory);
+
+    /// @notice The statuses of many credentials in one call; all zero for ids never issued.
+    function credentials(uint256[] calldata tokenIds) external view returns (CredentialStatus[] memory);
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IIssuerRegistry
+/// @notice Which institutions may issue microcred credentials, the signer keys of their staff, and
+/// the achievement templates (the skills) each one recognises.
+/// @dev Governance: `DEFAULT_ADMIN_ROLE` grants and revokes roles; `REGISTRAR_ROLE` accredits,
+/// suspends and reinstates issuers. An active issuer's own signers manage that issuer's signers,
+/// profile and templates. A suspended issuer is frozen: only the registrar can change it.
+interface IIssuerRegistry {
+    /// @notice Lifecycle of an issuer. `None` means the id was never registered.
+    enum IssuerStatus {
+        None,
+        Active,
+        Suspended
+    }
+
+    /// @notice Lifecycle of an achievement template. `None` means the id was never published.
+    enum TemplateStatus {
+        None,
+        Published,
+        Retired
+    }
+
+    /// @notice An issuer as returned by the views.
+    struct Issuer {
+        uint32 id; // 1-based, in order of registration
+        IssuerStatus status;
+        string name; // display name of the institution
+        string profileURI; // its profile document (an Open Badges Profile), usually ipfs://
+        address[] signers; // staff keys allowed to issue and revoke in its name
+    }
+
+    /// @notice An achievement template as returned by the views.
+    struct Template {
+        uint256 id; // sha256 of the template document; its CID is derived from it
+        uint32 issuerId; // the issuer that published it
+        TemplateStatus status;
+        uint64 publishedAt; // block timestamp of publication
+        string uri; // ipfs:// URI of the template document, computed from `id`
+    }
+
+    /// @dev `issuerId` does not name a registered issuer.
+    error IssuerRegistryUnknownIssuer(uint32 issuerId);
+    /// @dev The operation needs the issuer to be active.
+    error IssuerRegistryIssuerNotActive(uint32 issuerId);
+    /// @dev The operation needs the issuer to be suspended.
+    error IssuerRegistryIssuerNotSuspended(uint32 issuerId);
+    /// @dev `account` may not act for `issuerId`: it is neither one of its signers nor the registrar.
+    error IssuerRegistryUnauthorizedSigner(address account, uint32 issuerId);
+    /// @dev `signer` already signs for `issuerId`; a key signs for one issuer at a time.
+    error IssuerRegistrySignerTaken(address signer, uint32 issuerId);
+    /// @dev `signer` is not a signer of `issuerId`.
+    error IssuerRegistryNotASigner(address signer, uint32 issuerId);
+    /// @dev Removing `signer` would leave `issuerId` without any signer.
+    error IssuerRegistryLastSigner(uint32 issuerId, address signer);
+    /// @dev The zero address cannot be a signer.
+    error IssuerRegistryInvalidSigner(address signer);
+    /// @dev An issuer needs a non-empty name.
+    error IssuerRegistryEmptyName();
+    /// @dev An issuer needs at least one signer.
+    error IssuerRegistryNoSigners();
+    /// @dev A template with this id was published already (by any issuer).
+    error IssuerRegistryTemplateExists(uint256 templateId);
+    /// @dev No template with this id was published.
+    error IssuerRegistryUnknownTemplate(uint256 templateId);
+    /// @dev The template was retired already.
+    error IssuerRegistryTemplateRetired(uint256 templateId);
+
+    /// @notice A new issuer was accredited.
+    event IssuerRegistered(uint32 indexed issuerId, string name, string profileURI, address indexed by);
+    /// @notice An issuer's name or profile document changed.
+    event IssuerProfileUpdated(uint32 indexed issuerId, string name, string profileURI, address indexed by);
+    /// @notice An issuer was suspended: its signers can no longer issue, revoke or change anything.
+    event IssuerSuspended(uint32 indexed issuerId, string reason, address indexed by);
+    /// @notice A suspended issuer was reinstated.
+    event IssuerReinstated(uint32 indexed issuerId, address indexed by);
+    /// @notice `signer` may now issue and revoke for `issuerId`.
+    event SignerAdded(uint32 indexed issuerId, address indexed signer, address indexed by);
+    /// @notice `signer` may no longer act for `issuerId`. Credentials it issued stay as they are.
+    event SignerRemoved(uint32 indexed issuerId, address indexed signer, address indexed by);
+    /// @notice An issuer published an achievement template; its document is at `ipfs://<CID of templateId>`.
+    event TemplatePublished(uint32 indexed issuerId, uint256 indexed templateId, address indexed by);
+    /// @notice A template was retired: no new credentials should cite it. Credentials already issued are unaffected.
+    event TemplateRetired(uint32 indexed issuerId, uint256 indexed templateId, address indexed by);
+
+    /// @notice Accredits an institution. Only `REGISTRAR_ROLE`.
+    /// @param name Display name of the institution (non-empty).
+    /// @param profileURI URI of its profile document (may be empty).
+    /// @param signers Its initial staff keys (at least one; none may sign for another issuer).
+    /// @return issuerId The new issuer's id.
+    function registerIssuer(string calldata name, string calldata profileURI, address[] calldata signers)
+        external
+        returns (uint32 issuerId);
+
+    /// @notice Changes an issuer's name and profile document. A signer of the active issuer, or the registrar.
+    function updateIssuerProfile(uint32 issuerId, string calldata name, string calldata profileURI) external;
+
+    /// @notice Suspends an active issuer, freezing it. Only `REGISTRAR_ROLE`.
+    /// @param reason Why, for the public record.
+    function suspendIssuer(uint32 issuerId, string calldata reason) external;
+
+    /// @notice Reinstates a suspended issuer. Only `REGISTRAR_ROLE`.
+    function reinstateIssuer(uint32 issuerId) external;
+
+    /// @notice Adds a staff key to an issuer (key rotation). A signer of the active issuer, or the registrar.
+    function addSigner(uint32 issuerId, address signer) external;
+
+    /// @notice Removes a staff key from an issuer. A signer of the active issuer, or the registrar.
+    /// Credentials already issued are untouched, and the remaining signers keep the power to revoke them.
+    /// @dev Reverts with {IssuerRegistryLastSigner} rather than leave the issuer without a signer.
+    function removeSigner(uint32 issuerId, address signer) external;
+
+    /// @notice Publishes an achievement template for the caller's issuer. A signer of an active issuer.
+    /// @param templateId sha256 of the template document, which is stored on IPFS under the matching CID.
+    function publishTemplate(uint256 templateId) external;
+
+    /// @notice Retires a template of the caller's issuer. A signer of the active issuer that published it.
+    function retireTemplate(uint256 templateId) external;
+
+    /// @notice The issuer `signer` signs for, and whether that issuer is active. `(0, false)` for a stranger.
+    function issuerOf(address signer) external view returns (uint32 issuerId, bool active);
+
+    /// @notice Whether `issuerId` names an active issuer.
+    function isActiveIssuer(uint32 issuerId) external view returns (bool);
+
+    /// @notice The number of issuers ever registered; ids run from 1 to this number.
+    function issuerCount() external view returns (uint32);
+
+    /// @notice One issuer, with its signers.
+    function issuer(uint32 issuerId) external view returns (Issuer memory);
+
+    /// @notice Every issuer with its signers, in id order: the whole registry in one call.
+    function issuers() external view returns (Issuer[] memory);
+
+    /// @notice One template.
+    function template(uint256 templateId) external view returns (Template memory);
+
+    /// @notice Every template an issuer published, in order of publication, retired ones included.
+    function templatesOf(uint32 issuerId) external view returns (Template[] memory);
+}

@@ -1,0 +1,3 @@
+"""microcred: blockchain-backed micro-credentials."""
+
+__version__ = "0.1.0"
