@@ -45,7 +45,7 @@ test-anvil: compile
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
 
 bench: compile
-	$(BIN)/ape run gas_bench --network ethereum:local:foundry
+	$(BIN)/python bench/gas.py
 
 lint: install
 	$(BIN)/ruff check src tests scripts bench

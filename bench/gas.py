@@ -1,0 +1,85 @@
+"""Gas per credential, measured on anvil, beside an OpenZeppelin ERC721URIStorage mint.
+
+    make bench            (or: python bench/gas.py)
+
+Prints one table. Goals (issue 2): at most 55,000 gas per credential in a batch of 100 to new
+holders, at most 100,000 for a single issue.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ape import accounts, networks, project
+from eth_account import Account
+from rich.console import Console
+from rich.table import Table
+
+from microcred.cid import ipfs_uri, token_id_of
+
+BATCH = 100
+GOAL_BATCH = 55_000
+GOAL_SINGLE = 100_000
+
+
+def _new_holders(count: int) -> list[str]:
+    return [Account.create().address for _ in range(count)]
+
+
+def _new_token_ids(count: int) -> list[int]:
+    return [token_id_of(os.urandom(64)) for _ in range(count)]
+
+
+def measure() -> list[tuple[str, int, int, int | None]]:
+    """Rows of (what, credentials, total gas, goal per credential)."""
+    admin, signer = accounts.test_accounts[0], accounts.test_accounts[1]
+    registry = project.IssuerRegistry.deploy(admin.address, sender=admin)
+    credential = project.Credential.deploy(registry.address, "microcred", "CRED", sender=admin)
+    registry.registerIssuer("Bench University", "", [signer.address], sender=admin)
+    baseline = project.ERC721URIStorageBaseline.deploy(sender=admin)
+
+    rows: list[tuple[str, int, int, int | None]] = []
+    # Warm-up: the issuer's first credential pays nothing extra, but keep every figure comparable.
+    single = credential.issue(_new_holders(1)[0], _new_token_ids(1)[0], 0, sender=signer)
+    rows.append(("microcred issue (1 credential, new holder)", 1, single.gas_used, GOAL_SINGLE))
+
+    holders, ids = _new_holders(BATCH), _new_token_ids(BATCH)
+    batch = credential.issueBatch(holders, ids, [0] * BATCH, sender=signer)
+    rows.append((f"microcred issueBatch ({BATCH} new holders)", BATCH, batch.gas_used, GOAL_BATCH))
+
+    revoke = credential.revoke(ids[0], "bench", sender=signer)
+    rows.append(("microcred revoke (reason 'bench')", 1, revoke.gas_used, None))
+
+    uri = ipfs_uri(ids[0])
+    mint = baseline.mint(_new_holders(1)[0], uri, sender=admin)
+    rows.append(("OpenZeppelin ERC721URIStorage mint (1, ipfs:// URI)", 1, mint.gas_used, None))
+    uris = [ipfs_uri(token_id) for token_id in _new_token_ids(BATCH)]
+    mint_batch = baseline.mintBatch(_new_holders(BATCH), uris, sender=admin)
+    rows.append(
+        (f"OpenZeppelin ERC721URIStorage mint ({BATCH} in one tx)", BATCH, mint_batch.gas_used, None)
+    )
+    return rows
+
+
+def render(rows: list[tuple[str, int, int, int | None]]) -> Table:
+    table = Table(title="Gas per credential (anvil, solc 0.8.28, optimizer 200 runs)")
+    table.add_column("operation")
+    table.add_column("credentials", justify="right")
+    table.add_column("gas (tx)", justify="right")
+    table.add_column("gas per credential", justify="right")
+    table.add_column("goal", justify="right")
+    for what, count, gas, goal in rows:
+        per = gas // count
+        verdict = "" if goal is None else (f"<= {goal:,} " + ("met" if per <= goal else "MISSED"))
+        table.add_row(what, str(count), f"{gas:,}", f"{per:,}", verdict)
+    return table
+
+
+def main() -> None:
+    with networks.parse_network_choice("ethereum:local:foundry"):
+        rows = measure()
+    Console(width=130).print(render(rows))
+
+
+if __name__ == "__main__":
+    main()
