@@ -53,7 +53,7 @@ lint: install
 	$(BIN)/mypy src
 
 demo: compile
-	$(BIN)/python -m microcred.demo
+	$(BIN)/python tools/demo.py
 
 clean:
 	rm -rf .build contracts/.cache $(STAMPS)
