@@ -11,13 +11,14 @@ STAMPS := .stamps
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help install compile test test-lib test-contracts test-anvil bench demo lint clean
+.PHONY: help install compile test test-anvil bench demo lint slither clean
 
 help:
 	@echo "make demo    local chain + deploy + demo data (state kept in .microcred/)"
 	@echo "make test    install what is missing and run every test"
 	@echo "make bench   gas and lookup benchmarks (prints figures)"
 	@echo "make lint    ruff, mypy"
+	@echo "make slither static analysis of the contracts"
 
 install: $(STAMPS)/python $(STAMPS)/node
 
@@ -40,6 +41,7 @@ compile: install
 test: compile
 	$(BIN)/ape test tests -q
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
+	bash tools/slither.sh
 
 test-anvil: compile
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
@@ -51,6 +53,10 @@ lint: install
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy src
+
+# Static analysis of the contracts; every finding is triaged in slither.config.json.
+slither: install
+	bash tools/slither.sh
 
 demo: compile
 	$(BIN)/python tools/demo.py

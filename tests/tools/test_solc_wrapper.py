@@ -85,3 +85,41 @@ def test_bad_invocations_fail_with_a_clear_message(args, stdin, message):
     result = run_solc(*args, stdin=stdin)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_the_call_slither_makes_through_crytic_compile(tmp_path):
+    """tools/slither.sh: crytic-compile's solc standard-JSON platform runs `solc --standard-json
+    --allow-paths <cwd>` in the project root, names sources by `urls` and passes the remappings of
+    slither.config.json in the settings."""
+    (tmp_path / "contracts").mkdir()
+    lib = tmp_path / "node_modules" / "@oz" / "contracts"
+    lib.mkdir(parents=True)
+    (lib / "Base.sol").write_text(
+        "pragma solidity 0.8.28; contract Base { function b() external {} }"
+    )
+    (tmp_path / "contracts" / "A.sol").write_text(
+        'pragma solidity 0.8.28; import {Base} from "@oz/contracts/Base.sol"; contract A is Base {}'
+    )
+    stdin = json.dumps(
+        {
+            "language": "Solidity",
+            "sources": {"contracts/A.sol": {"urls": ["contracts/A.sol"]}},
+            "settings": {
+                "remappings": ["@oz/contracts=node_modules/@oz/contracts"],
+                "optimizer": {"enabled": False},
+                "outputSelection": {"*": {"*": ["abi", "evm.bytecode"], "": ["ast"]}},
+            },
+        }
+    )
+    result = subprocess.run(
+        [str(SOLC), "--standard-json", "--allow-paths", str(tmp_path)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    output = json.loads(result.stdout)
+    assert not [e for e in output.get("errors", []) if e["severity"] == "error"]
+    assert [f["name"] for f in output["contracts"]["contracts/A.sol"]["A"]["abi"]] == ["b"]
+    assert set(output["sources"]) == {"contracts/A.sol", "node_modules/@oz/contracts/Base.sol"}
+    assert output["sources"]["contracts/A.sol"]["ast"]["nodeType"] == "SourceUnit"
