@@ -1,0 +1,130 @@
+"""The Python side of the wallet bridge, without a browser (the browser side: tests/e2e)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+if str(FRONTEND) not in sys.path:
+    sys.path.insert(0, str(FRONTEND))
+
+from components.wallet import (  # noqa: E402
+    NO_WALLET,
+    USER_REJECTED,
+    WRONG_CHAIN,
+    WalletInfo,
+    WalletReply,
+    WalletRequest,
+    WalletState,
+)
+
+ACCOUNT = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+PAGE = f"""
+import sys
+sys.path.insert(0, {str(FRONTEND)!r})
+import streamlit as st
+from components.wallet import wallet_bridge
+
+pending = st.session_state.get("page_request")
+wallet = wallet_bridge(key="wallet", request=pending)
+st.session_state.setdefault("page_handled", 0)
+if (reply := wallet.reply_to(pending)) is not None:
+    st.session_state["page_request"] = None
+    st.session_state["page_handled"] += 1
+st.markdown(f"account={{wallet.account}} chain={{wallet.chain_id}} connected={{wallet.connected}}")
+"""
+
+
+def test_transaction_quantities_travel_as_hex() -> None:
+    request = WalletRequest.send_transaction(
+        {"from": ACCOUNT, "to": ACCOUNT, "data": b"\x12\x34", "value": 10**18, "gas": 21000},
+        chain_id=31337,
+    )
+    assert request.method == "send_transaction"
+    assert request.params == {
+        "tx": {
+            "from": ACCOUNT,
+            "to": ACCOUNT,
+            "data": "0x1234",
+            "value": "0xde0b6b3a7640000",
+            "gas": "0x5208",
+        },
+        "chain_id": 31337,
+    }
+
+
+def test_every_request_has_its_own_id() -> None:
+    assert WalletRequest.connect().id != WalletRequest.connect().id
+
+
+def test_switching_to_the_local_chain_offers_to_add_it() -> None:
+    request = WalletRequest.switch_to_local_chain("http://127.0.0.1:9999")
+    assert request.params["chain_id"] == 31337
+    assert request.params["add"]["rpcUrls"] == ["http://127.0.0.1:9999"]
+
+
+def test_a_reply_answers_only_its_own_request() -> None:
+    asked = WalletRequest.connect()
+    reply = WalletReply(id=asked.id, ok=True, result=ACCOUNT)
+    state = WalletState(account=ACCOUNT, reply=reply)
+    assert state.reply_to(asked) == reply
+    assert state.reply_to(WalletRequest.connect()) is None
+    assert state.reply_to(None) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (USER_REJECTED, "You declined the request in your wallet. Nothing was sent."),
+        (WRONG_CHAIN, "wrong network"),
+        (NO_WALLET, "No wallet"),
+        (-32603, "(-32603)"),
+    ],
+)
+def test_failed_replies_explain_themselves(code: int, words: str) -> None:
+    reply = WalletReply(id="1", ok=False, error_code=code, error_message="No wallet here.")
+    assert words in reply.message
+
+
+def test_snapshot_round_trip_checksums_the_account() -> None:
+    state = WalletState(
+        account=ACCOUNT,
+        chain_id=31337,
+        available=True,
+        wallet="MetaMask",
+        wallets=(WalletInfo(name="MetaMask", rdns="io.metamask"),),
+        reply=WalletReply(id="7", ok=False, error_code=USER_REJECTED, error_message="no"),
+    )
+    assert WalletState.from_snapshot(state.to_snapshot()) == state
+    lower = {**state.to_snapshot(), "account": ACCOUNT.lower()}
+    assert WalletState.from_snapshot(lower).account == ACCOUNT
+
+
+def test_an_empty_snapshot_is_a_browser_without_a_wallet() -> None:
+    state = WalletState.from_snapshot(None)
+    assert not state.connected and not state.available and state.reply is None
+
+
+def test_a_page_under_apptest_sees_the_seeded_wallet_and_acts_once() -> None:
+    app = AppTest.from_string(PAGE)
+    app.run()
+    assert app.markdown[0].value == "account=None chain=None connected=False"
+
+    request = WalletRequest.connect()
+    reply = WalletReply(id=request.id, ok=True, result=ACCOUNT)
+    app.session_state["page_request"] = request
+    app.session_state["wallet"] = {
+        "snapshot": WalletState(account=ACCOUNT, chain_id=31337, reply=reply).to_snapshot()
+    }
+    app.run()
+    app.run()
+
+    assert not app.exception
+    assert app.markdown[0].value == f"account={ACCOUNT} chain=31337 connected=True"
+    assert app.session_state["page_handled"] == 1
+    assert app.session_state["page_request"] is None
