@@ -9,10 +9,13 @@ from __future__ import annotations
 __all__ = [
     "ChainError",
     "ConfigError",
+    "ContentMismatch",
+    "ContentNotFound",
     "DocumentError",
     "InputError",
     "MicrocredError",
     "StorageError",
+    "StorageUnavailable",
 ]
 
 
@@ -34,6 +37,18 @@ class DocumentError(MicrocredError):
 
 class StorageError(MicrocredError):
     """IPFS storage failed: unreachable, slow, or returned bytes that do not match their CID."""
+
+
+class StorageUnavailable(StorageError):
+    """A storage backend could not be reached, refused the request or did not answer in time."""
+
+
+class ContentNotFound(StorageUnavailable):
+    """The backend answered but does not hold the object (so nothing can be said of its content)."""
+
+
+class ContentMismatch(StorageError):
+    """Bytes came back that do not hash to the CID asked for: tampered or corrupted content."""
 
 
 class ChainError(MicrocredError):
