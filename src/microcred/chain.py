@@ -1,0 +1,855 @@
+"""microcred's contracts through web3: typed views, a wallet's credentials, signed transactions.
+
+Only web3 and eth-account: the library runs against any JSON-RPC node (anvil, a public node) or
+a test chain (Ape's EthTester ``chain.provider.web3``). :meth:`Chain.connect` builds the client
+and refuses an RPC on another network than the deployment file, or addresses without code.
+
+Listing a wallet's credentials costs two RPC round trips whatever their number: ``eth_getLogs``
+for ``Transfer(0x0, wallet, *)``, then one ``credentials(uint256[])`` call
+(:meth:`Chain.wallet_credentials`).
+
+Reverts come back as :class:`~microcred.errors.ChainError` naming the contract's custom error and
+its arguments, e.g. ``IssuerRegistryIssuerNotActive(issuerId=2)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from eth_utils import function_abi_to_4byte_selector, is_address, keccak, to_checksum_address
+from eth_utils.abi import collapse_if_tuple
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.logs import DISCARD
+from web3.providers import JSONBaseProvider
+from web3.types import RPCEndpoint
+
+from .deployment import Deployment
+from .errors import ChainError, ConfigError, InputError
+
+__all__ = [
+    "ISSUER_STATUSES",
+    "TEMPLATE_STATUSES",
+    "Activity",
+    "Chain",
+    "RequestCounter",
+    "CredentialStatus",
+    "Issuer",
+    "SentTransaction",
+    "Template",
+    "checksum",
+    "describe_revert",
+    "load_abi",
+]
+
+ZERO_ADDRESS = "0x" + "0" * 40
+ISSUER_STATUSES = ("none", "active", "suspended")
+TEMPLATE_STATUSES = ("none", "published", "retired")
+#: How long to wait for a receipt before telling the user the transaction is still pending.
+RECEIPT_TIMEOUT = 120
+
+
+@cache
+def load_abi(name: str) -> list[dict[str, Any]]:
+    """The ABI exported by ``make compile`` (``IssuerRegistry`` or ``Credential``)."""
+    return json.loads((Path(__file__).parent / "abi" / f"{name}.json").read_text())
+
+
+def checksum(address: str, *, what: str = "address") -> str:
+    """``address`` checksummed; a malformed one, or mixed case with a wrong checksum, is named.
+
+    >>> checksum("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")
+    '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+    """
+    text = address.strip() if isinstance(address, str) else address
+    if not isinstance(text, str) or not is_address(text.lower() if _mixed(text) else text):
+        raise InputError(f"The {what} {address!r} is not an Ethereum address (0x + 40 hex digits).")
+    if _mixed(text) and to_checksum_address(text) != text:
+        raise InputError(
+            f"The {what} {address!r} has a wrong checksum (its mixed case is a typo check): "
+            "copy it again from its source."
+        )
+    return to_checksum_address(text)
+
+
+def _mixed(text: str) -> bool:
+    body = text[2:] if text.startswith(("0x", "0X")) else text
+    return body != body.lower() and body != body.upper()
+
+
+# --------------------------------------------------------------------------------------------------
+# Typed records
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """An institution in the registry."""
+
+    id: int
+    status: str  # "active" | "suspended" | "none"
+    name: str
+    profile_uri: str
+    signers: tuple[str, ...]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class Template:
+    """An achievement template published in the registry; its document is at :attr:`uri`."""
+
+    id: int
+    issuer_id: int
+    status: str  # "published" | "retired" | "none"
+    published_at: int
+    uri: str
+
+    @property
+    def exists(self) -> bool:
+        return self.status != "none"
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    """What the Credential contract says of one token id (every field zero if never issued)."""
+
+    token_id: int
+    holder: str | None  # None once burned or if never issued
+    issuer_id: int
+    issued_at: int
+    expires_at: int  # 0: never
+    revoked_at: int  # 0: not revoked
+    replaces: int
+    replaced_by: int
+    issuer_active: bool
+    valid: bool
+
+    @property
+    def exists(self) -> bool:
+        """Whether this id was ever issued (it may since be revoked or burned)."""
+        return self.issued_at != 0
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at != 0
+
+
+@dataclass(frozen=True)
+class Activity:
+    """How many credentials one issuer issued and revoked on one UTC day."""
+
+    day: str  # YYYY-MM-DD
+    issuer_id: int
+    issued: int
+    revoked: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "issuerId": self.issuer_id,
+            "issued": self.issued,
+            "revoked": self.revoked,
+        }
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    """A signed transaction; :attr:`hash` is known before it is broadcast (journals record it)."""
+
+    hash: str
+    raw: bytes
+    nonce: int
+
+
+@lru_cache(maxsize=4096)
+def _checksummed(address: str) -> str:
+    # A wallet's thousand credentials share one holder: hashing its checksum once is enough.
+    return to_checksum_address(address)
+
+
+def _function_abi(contract: Any, name: str) -> Any:
+    return next(e for e in contract.abi if e.get("type") == "function" and e["name"] == name)
+
+
+def _topic(signature: str) -> str:
+    return "0x" + keccak(text=signature).hex()
+
+
+def _uint(value: Any) -> int:
+    """A 32-byte word from JSON-RPC (hex) or from eth-tester (bytes) as an int."""
+    if isinstance(value, str):
+        return int(value, 16)
+    return int.from_bytes(bytes(value), "big")
+
+
+def _issuer(raw: Any) -> Issuer:
+    issuer_id, status, name, profile_uri, signers = raw
+    return Issuer(
+        id=int(issuer_id),
+        status=ISSUER_STATUSES[int(status)],
+        name=str(name),
+        profile_uri=str(profile_uri),
+        signers=tuple(_checksummed(s) for s in signers),
+    )
+
+
+def _template(raw: Any) -> Template:
+    template_id, issuer_id, status, published_at, uri = raw
+    return Template(
+        id=int(template_id),
+        issuer_id=int(issuer_id),
+        status=TEMPLATE_STATUSES[int(status)],
+        published_at=int(published_at),
+        uri=str(uri),
+    )
+
+
+def _status(raw: Any) -> CredentialStatus:
+    (
+        token_id,
+        holder,
+        issuer_id,
+        issued_at,
+        expires_at,
+        revoked_at,
+        replaces,
+        replaced_by,
+        issuer_active,
+        valid,
+    ) = raw
+    return CredentialStatus(
+        token_id=int(token_id),
+        holder=None if int(holder, 16) == 0 else _checksummed(holder),
+        issuer_id=int(issuer_id),
+        issued_at=int(issued_at),
+        expires_at=int(expires_at),
+        revoked_at=int(revoked_at),
+        replaces=int(replaces),
+        replaced_by=int(replaced_by),
+        issuer_active=bool(issuer_active),
+        valid=bool(valid),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Revert decoding
+# --------------------------------------------------------------------------------------------------
+
+
+@cache
+def _custom_errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
+    errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+    for name in ("IssuerRegistry", "Credential"):
+        for entry in load_abi(name):
+            if entry["type"] == "error":
+                selector = function_abi_to_4byte_selector(entry)  # type: ignore[arg-type]
+                names = [i["name"] for i in entry["inputs"]]
+                types = [i["type"] for i in entry["inputs"]]
+                errors[selector] = (entry["name"], names, types)
+    return errors
+
+
+def describe_revert(data: str | bytes | None) -> str | None:
+    """``Name(arg=value, ...)`` for revert data of one of microcred's custom errors, else None."""
+    if data is None:
+        return None
+    if isinstance(data, str):
+        try:
+            data = bytes.fromhex(data.removeprefix("0x"))
+        except ValueError:
+            return None
+    known = _custom_errors().get(bytes(data[:4]))
+    if known is None:
+        return None
+    name, names, types = known
+    try:
+        values = abi_decode(types, bytes(data[4:]))
+    except Exception:  # noqa: BLE001 - undecodable arguments: the name alone still helps
+        return f"{name}(...)"
+    shown = []
+    for arg, kind, value in zip(names, types, values, strict=True):
+        if kind == "address":
+            value = to_checksum_address(value)
+        elif kind == "uint256" and value >= 2**64:
+            value = f"0x{value:064x}"
+        elif kind == "bytes32":
+            value = "0x" + value.hex()
+        shown.append(f"{arg}={value}")
+    return f"{name}({', '.join(shown)})"
+
+
+def _revert_data(err: BaseException) -> bytes | None:
+    """The raw revert data inside an exception from web3 (JSON-RPC nodes) or eth-tester."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        candidates: list[Any] = [getattr(current, "data", None), *getattr(current, "args", ())]
+        for value in candidates:
+            if isinstance(value, dict):
+                value = value.get("data")
+            if isinstance(value, bytes | bytearray) and len(value) >= 4:
+                return bytes(value)
+            if isinstance(value, str):
+                text = value.removeprefix("execution reverted: ")
+                if text.startswith("0x") and len(text) >= 10:
+                    try:
+                        return bytes.fromhex(text[2:])
+                    except ValueError:
+                        pass
+                if text.startswith(("b'", 'b"')):
+                    try:
+                        literal = ast.literal_eval(text)
+                    except (ValueError, SyntaxError):
+                        literal = None
+                    if isinstance(literal, bytes) and len(literal) >= 4:
+                        return literal
+            inner = getattr(value, "args", None)
+            if inner and isinstance(inner[0], bytes | bytearray) and len(inner[0]) >= 4:
+                return bytes(inner[0])
+        todo += [current.__cause__, current.__context__]
+    return None
+
+
+def _revert_error(err: BaseException, action: str) -> ChainError:
+    described = describe_revert(_revert_data(err))
+    if described is not None:
+        return ChainError(f"The chain refused to {action}: {described}.")
+    message = getattr(err, "message", None) or (err.args[0] if err.args else type(err).__name__)
+    return ChainError(f"The chain refused to {action}: {message}.")
+
+
+#: What a revert looks like from web3 (JSON-RPC nodes) and from eth-tester.
+_REVERTS: tuple[type[BaseException], ...] = (ContractCustomError, ContractLogicError)
+try:  # only present when eth-tester is installed (Ape's test chain)
+    from eth_tester.exceptions import TransactionFailed as _TesterFailed
+
+    _REVERTS += (_TesterFailed,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+# --------------------------------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------------------------------
+
+
+class Chain:
+    """microcred's two contracts on one chain, read through ``w3`` and written with a signer.
+
+    Build it with :meth:`connect`, which checks the network and the addresses first.
+    """
+
+    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.registry = w3.eth.contract(
+            address=to_checksum_address(deployment.registry.address), abi=load_abi("IssuerRegistry")
+        )
+        self.credential = w3.eth.contract(
+            address=to_checksum_address(deployment.credential.address), abi=load_abi("Credential")
+        )
+
+    @classmethod
+    def connect(cls, w3: Web3, deployment: Deployment) -> Chain:
+        """A client, once ``w3`` is known to be on the deployment's chain with both contracts."""
+        try:
+            chain_id = int(w3.eth.chain_id)
+        except Exception as err:  # noqa: BLE001 - any transport failure means the same to the user
+            raise ConfigError(
+                f"Cannot reach the RPC node ({type(err).__name__}): "
+                "check --rpc / MICROCRED_RPC_URL."
+            ) from None
+        if chain_id != deployment.chain_id:
+            raise ConfigError(
+                f"The RPC node is on chain {chain_id} but the deployment file is for chain "
+                f"{deployment.chain_id}: use the deployment file of chain {chain_id} "
+                "(or another RPC)."
+            )
+        for name, contract in (
+            ("IssuerRegistry", deployment.registry),
+            ("Credential", deployment.credential),
+        ):
+            if not w3.eth.get_code(to_checksum_address(contract.address)):
+                raise ConfigError(
+                    f"There is no contract at the {name} address {contract.address} on chain "
+                    f"{chain_id}: the deployment file is stale "
+                    "(redeploy, or fix MICROCRED_DEPLOYMENT)."
+                )
+        return cls(w3, deployment)
+
+    @property
+    def chain_id(self) -> int:
+        return self.deployment.chain_id
+
+    # --- raw JSON-RPC ---------------------------------------------------------------------------
+    # For a thousand records, web3's result formatting costs more than the request itself, so the
+    # bulk reads go to JSON-RPC providers directly and are decoded with eth-abi. Providers that are
+    # not JSON-RPC (eth-tester) take the ordinary web3 path.
+
+    @property
+    def _json_rpc(self) -> bool:
+        return isinstance(self.w3.provider, JSONBaseProvider)
+
+    def _call_data(self, contract: Any, name: str, *args: Any) -> dict[str, str]:
+        abi = _function_abi(contract, name)
+        types = [collapse_if_tuple(i) for i in abi["inputs"]]
+        data = function_abi_to_4byte_selector(abi) + abi_encode(types, list(args))
+        return {"to": contract.address, "data": "0x" + data.hex()}
+
+    def _result(self, response: Any, action: str) -> Any:
+        if "error" in response:
+            error = response["error"]
+            described = describe_revert(error.get("data") if isinstance(error, dict) else None)
+            message = described or (error.get("message") if isinstance(error, dict) else error)
+            raise ChainError(f"The chain refused to {action}: {message}.")
+        return response["result"]
+
+    def _decode(self, contract: Any, name: str, data: str) -> Any:
+        types = [collapse_if_tuple(o) for o in _function_abi(contract, name)["outputs"]]
+        return abi_decode(types, bytes.fromhex(data.removeprefix("0x")))[0]
+
+    @property
+    def registry_address(self) -> str:
+        return self.deployment.registry.address
+
+    def _call(self, fn: Any, action: str) -> Any:
+        try:
+            return fn.call()
+        except _REVERTS as err:
+            raise _revert_error(err, action) from None
+
+    # --- registry views ---------------------------------------------------------------------------
+
+    def issuers(self) -> list[Issuer]:
+        """Every issuer with its signers, in id order (one call)."""
+        return [
+            _issuer(raw) for raw in self._call(self.registry.functions.issuers(), "list issuers")
+        ]
+
+    def issuer(self, issuer_id: int) -> Issuer:
+        """One issuer; :class:`ChainError` if the id was never registered."""
+        raw = self._call(self.registry.functions.issuer(issuer_id), f"read issuer {issuer_id}")
+        return _issuer(raw)
+
+    def issuer_of(self, signer: str) -> tuple[int, bool]:
+        """``(issuer id, active)`` that ``signer`` signs for; ``(0, False)`` for a stranger."""
+        issuer_id, active = self._call(
+            self.registry.functions.issuerOf(checksum(signer, what="signer address")),
+            "look up a signer",
+        )
+        return int(issuer_id), bool(active)
+
+    def template(self, template_id: int) -> Template:
+        """One template (status ``none`` if it was never published)."""
+        try:
+            raw = self.registry.functions.template(template_id).call()
+        except _REVERTS as err:
+            message = str(_revert_error(err, "read a template"))
+            if "IssuerRegistryUnknownTemplate" in message:
+                return Template(id=template_id, issuer_id=0, status="none", published_at=0, uri="")
+            raise ChainError(message) from None
+        return _template(raw)
+
+    def templates_of(self, issuer_id: int) -> list[Template]:
+        """Every template an issuer published, retired ones included."""
+        raw = self._call(
+            self.registry.functions.templatesOf(issuer_id), f"list templates of issuer {issuer_id}"
+        )
+        return [_template(t) for t in raw]
+
+    def is_registrar(self, account: str) -> bool:
+        role = self._call(self.registry.functions.REGISTRAR_ROLE(), "read the registrar role")
+        return bool(self._call(self.registry.functions.hasRole(role, account), "check a role"))
+
+    # --- credential views -------------------------------------------------------------------------
+
+    def credentials(self, token_ids: Sequence[int]) -> list[CredentialStatus]:
+        """Statuses of many credentials in one ``eth_call`` (all-zero records for unknown ids)."""
+        if not token_ids:
+            return []
+        if self._json_rpc:
+            call = self._call_data(self.credential, "credentials", list(token_ids))
+            response = self.w3.provider.make_request(RPCEndpoint("eth_call"), [call, "latest"])
+            data = self._result(response, "read credentials")
+            return [_status(r) for r in self._decode(self.credential, "credentials", data)]
+        raw = self._call(self.credential.functions.credentials(list(token_ids)), "read credentials")
+        return [_status(r) for r in raw]
+
+    def credential_status(self, token_id: int) -> CredentialStatus:
+        return self.credentials([token_id])[0]
+
+    def minted_to(self, wallet: str) -> list[int]:
+        """Token ids ever minted to ``wallet``, oldest first: one ``eth_getLogs``."""
+        wallet = checksum(wallet, what="wallet address")
+        topic0 = "0x" + self.w3.keccak(text="Transfer(address,address,uint256)").hex().removeprefix(
+            "0x"
+        )
+        query = {
+            "address": self.credential.address,
+            "fromBlock": hex(self.deployment.start_block),
+            "toBlock": "latest",
+            "topics": [topic0, "0x" + "0" * 64, "0x" + "0" * 24 + wallet[2:].lower()],
+        }
+        if self._json_rpc:
+            response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
+            topics = [log["topics"][3] for log in self._result(response, "list credentials")]
+        else:
+            query["fromBlock"] = self.deployment.start_block  # type: ignore[assignment]
+            logs = self.w3.eth.get_logs(query)  # type: ignore[arg-type]
+            topics = [log["topics"][3] for log in logs]
+        seen: dict[int, None] = {}
+        for topic in topics:
+            seen[_uint(topic)] = None
+        return list(seen)
+
+    def wallet_credentials(self, wallet: str) -> list[CredentialStatus]:
+        """Every credential ever minted to ``wallet`` with its status: two RPC round trips."""
+        return self.credentials(self.minted_to(wallet))
+
+    def revocation_reasons(self, token_ids: Iterable[int]) -> dict[int, str]:
+        """The reason given when each of ``token_ids`` was revoked (one ``eth_getLogs``)."""
+        ids = sorted(set(token_ids))
+        if not ids:
+            return {}
+        topic0 = "0x" + self.w3.keccak(
+            text="CredentialRevoked(uint256,uint32,address,string)"
+        ).hex().removeprefix("0x")
+        logs = self.w3.eth.get_logs(
+            {
+                "address": self.credential.address,
+                "fromBlock": self.deployment.start_block,
+                "toBlock": "latest",
+                "topics": [topic0, [f"0x{i:064x}" for i in ids]],
+            }
+        )
+        reasons: dict[int, str] = {}
+        for log in logs:
+            event = self.credential.events.CredentialRevoked().process_log(log)
+            reasons[int(event["args"]["tokenId"])] = str(event["args"]["reason"])
+        return reasons
+
+    def read_state(
+        self, token_ids: Sequence[int]
+    ) -> tuple[list[CredentialStatus], list[Issuer], int]:
+        """Statuses of ``token_ids``, every issuer and the latest block time, in ONE round trip
+        (a JSON-RPC batch) where the provider can batch, else in three calls."""
+        ids = list(token_ids)
+        if not self._json_rpc:
+            return self.credentials(ids), self.issuers(), self.latest_timestamp()
+        provider: Any = self.w3.provider
+        responses = provider.make_batch_request(
+            [
+                ("eth_call", [self._call_data(self.credential, "credentials", ids), "latest"]),
+                ("eth_call", [self._call_data(self.registry, "issuers"), "latest"]),
+                ("eth_getBlockByNumber", ["latest", False]),
+            ]
+        )
+        if not isinstance(responses, list):  # the node refused the whole batch
+            self._result(responses, "read credentials")
+        statuses, issuers, block = (self._result(r, "read credentials") for r in responses)
+        return (
+            [_status(r) for r in self._decode(self.credential, "credentials", statuses)],
+            [_issuer(r) for r in self._decode(self.registry, "issuers", issuers)],
+            int(block["timestamp"], 16),
+        )
+
+    def latest_timestamp(self) -> int:
+        """The latest block's time: the chain's "now", which decides expiry."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    # --- transactions -----------------------------------------------------------------------------
+
+    def prepare(
+        self, fn: Any, signer: LocalAccount, *, action: str, nonce: int | None = None
+    ) -> SentTransaction:
+        """Sign ``fn`` (gas estimated, so a revert is caught and named here, before sending)."""
+        if nonce is None:
+            nonce = self.w3.eth.get_transaction_count(signer.address, "pending")
+        try:
+            tx = fn.build_transaction(
+                {"from": signer.address, "nonce": nonce, "chainId": self.chain_id}
+            )
+        except _REVERTS as err:
+            raise _revert_error(err, action) from None
+        signed = signer.sign_transaction(tx)
+        return SentTransaction(
+            hash="0x" + bytes(signed.hash).hex(), raw=bytes(signed.raw_transaction), nonce=nonce
+        )
+
+    def broadcast(self, tx: SentTransaction) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(tx.raw)
+        except _REVERTS as err:
+            raise _revert_error(err, "accept the transaction") from None
+        except ValueError as err:
+            if "already known" in str(err) or "known transaction" in str(err).lower():
+                return
+            raise ChainError(f"The node rejected the transaction: {err}.") from None
+
+    def wait(self, tx_hash: str, *, action: str, timeout: float = RECEIPT_TIMEOUT) -> Any:
+        """The receipt of ``tx_hash``; :class:`ChainError` if it reverted or is still pending."""
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout)
+        except TimeExhausted:
+            raise ChainError(
+                f"Transaction {tx_hash} to {action} is not mined after {timeout:.0f} s; "
+                "check it on the network, then run the command again."
+            ) from None
+        if receipt["status"] != 1:
+            raise ChainError(f"Transaction {tx_hash} to {action} reverted on chain.")
+        return receipt
+
+    def transact(self, fn: Any, signer: LocalAccount, *, action: str) -> Any:
+        """Sign, send and wait: the receipt of a successful transaction."""
+        tx = self.prepare(fn, signer, action=action)
+        self.broadcast(tx)
+        return self.wait(tx.hash, action=action)
+
+    def receipt_if_mined(self, tx_hash: str) -> Any | None:
+        """The receipt of ``tx_hash`` if it is mined, else None (also for an unknown hash)."""
+        try:
+            return self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
+        except Exception:  # noqa: BLE001 - TransactionNotFound and provider variants
+            return None
+
+    def is_pending(self, tx_hash: str) -> bool:
+        try:
+            self.w3.eth.get_transaction(HexStr(tx_hash))
+        except Exception:  # noqa: BLE001
+            return False
+        return True
+
+    # --- transactions a browser wallet signs ----------------------------------------------------
+
+    def unsigned(self, fn: Any) -> dict[str, Any]:
+        """``{"to", "data", "value"}`` of a contract call, for a wallet to sign and send."""
+        return {"to": fn.address, "data": fn._encode_transaction_data(), "value": 0}
+
+    def registry_tx(self, action: str, **kwargs: Any) -> dict[str, Any]:
+        """A registry call a wallet signs: ``register`` (name, profile_uri, signers), ``suspend``
+        (issuer_id, reason), ``reinstate`` (issuer_id), ``add_signer`` / ``remove_signer``
+        (issuer_id, address). Addresses are checked here, with the bad one named."""
+        functions = self.registry.functions
+        if action == "register":
+            name = str(kwargs["name"])
+            if not name.strip():
+                raise InputError("An issuer needs a name.")
+            signers = [checksum(a, what="signer address") for a in kwargs["signers"]]
+            if not signers:
+                raise InputError("An issuer needs at least one signer address.")
+            fn = functions.registerIssuer(name, str(kwargs.get("profile_uri") or ""), signers)
+        elif action == "suspend":
+            fn = functions.suspendIssuer(int(kwargs["issuer_id"]), str(kwargs.get("reason", "")))
+        elif action == "reinstate":
+            fn = functions.reinstateIssuer(int(kwargs["issuer_id"]))
+        elif action in ("add_signer", "remove_signer"):
+            address = checksum(kwargs["address"], what="signer address")
+            call = functions.addSigner if action == "add_signer" else functions.removeSigner
+            fn = call(int(kwargs["issuer_id"]), address)
+        else:
+            raise InputError(f"Unknown registry action {action!r}.")
+        return self.unsigned(fn)
+
+    def _receipt_json(self, receipt: Any) -> dict[str, Any]:
+        return {
+            "txHash": "0x" + bytes(receipt["transactionHash"]).hex(),
+            "blockNumber": int(receipt["blockNumber"]),
+            "gasUsed": int(receipt["gasUsed"]),
+            "status": int(receipt["status"]),
+        }
+
+    def confirm_sent(
+        self, tx_hash: str, expected: dict[str, Any], *, timeout: float = RECEIPT_TIMEOUT
+    ) -> dict[str, Any]:
+        """The receipt of a transaction a wallet sent, once the chain shows it is the one that was
+        built (same contract and calldata) and succeeded: trust the chain, not the wallet."""
+        receipt = self.wait(tx_hash, action="confirm the transaction", timeout=timeout)
+        sent = self.w3.eth.get_transaction(HexStr(tx_hash))
+        data = sent["input"]
+        data_hex = data if isinstance(data, str) else "0x" + bytes(data).hex()
+        if (
+            str(sent.get("to") or "").lower() != str(expected["to"]).lower()
+            or data_hex.lower() != str(expected["data"]).lower()
+        ):
+            raise ChainError(
+                f"Transaction {tx_hash} is not the one prepared (another contract or call): "
+                "nothing was recorded; check the wallet."
+            )
+        return self._receipt_json(receipt)
+
+    def send_unsigned(self, tx: dict[str, Any], signer: LocalAccount) -> dict[str, Any]:
+        """Sign and send an :meth:`unsigned` transaction with a local key (the demo signer)."""
+        params: dict[str, Any] = {
+            "from": signer.address,
+            "to": to_checksum_address(tx["to"]),
+            "data": tx["data"],
+            "value": int(tx.get("value", 0)),
+        }
+        try:
+            params["gas"] = int(self.w3.eth.estimate_gas(params) * 6 // 5)  # type: ignore[arg-type]
+        except _REVERTS as err:
+            raise _revert_error(err, "accept the transaction") from None
+        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+        tip = int(self.w3.eth.max_priority_fee)
+        params |= {
+            "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
+            "chainId": self.chain_id,
+            "maxPriorityFeePerGas": tip,
+            "maxFeePerGas": 2 * base_fee + tip,
+        }
+        signed = signer.sign_transaction(params)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        self.broadcast(SentTransaction(hash=tx_hash, raw=bytes(signed.raw_transaction), nonce=0))
+        return self._receipt_json(self.wait(tx_hash, action="send the transaction"))
+
+    # --- activity ---------------------------------------------------------------------------------
+
+    def activity(self) -> list[Activity]:
+        """Credentials issued and revoked per UTC day and issuer, from the contract's events."""
+        logs = self.w3.eth.get_logs(
+            {
+                "address": self.credential.address,
+                "fromBlock": self.deployment.start_block,
+                "toBlock": "latest",
+                "topics": [
+                    [
+                        _topic("CredentialIssued(uint256,uint32,address,uint64)"),
+                        _topic("CredentialRevoked(uint256,uint32,address,string)"),
+                    ]
+                ],
+            }
+        )
+        issued_topic = _topic("CredentialIssued(uint256,uint32,address,uint64)")
+        days: dict[int, str] = {}
+        counts: dict[tuple[str, int], list[int]] = {}
+        for log in logs:
+            block = int(log["blockNumber"])
+            if block not in days:
+                stamp = int(self.w3.eth.get_block(block)["timestamp"])
+                days[block] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
+            issuer_id = _uint(log["topics"][2])
+            row = counts.setdefault((days[block], issuer_id), [0, 0])
+            is_issue = "0x" + bytes(log["topics"][0]).hex() == issued_topic
+            row[0 if is_issue else 1] += 1
+        return [
+            Activity(day=day, issuer_id=issuer_id, issued=n[0], revoked=n[1])
+            for (day, issuer_id), n in sorted(counts.items())
+        ]
+
+    # --- registry writes --------------------------------------------------------------------------
+
+    def register_issuer(
+        self, signer: LocalAccount, *, name: str, signers: Sequence[str], profile_uri: str = ""
+    ) -> int:
+        """Accredit an institution (registrar only); returns its issuer id."""
+        addresses = [checksum(s, what="signer address") for s in signers]
+        fn = self.registry.functions.registerIssuer(name, profile_uri, addresses)
+        receipt = self.transact(fn, signer, action=f"register issuer {name!r}")
+        events = self.registry.events.IssuerRegistered().process_receipt(receipt, errors=DISCARD)
+        return int(events[0]["args"]["issuerId"])
+
+    def suspend_issuer(self, signer: LocalAccount, issuer_id: int, reason: str) -> Any:
+        fn = self.registry.functions.suspendIssuer(issuer_id, reason)
+        return self.transact(fn, signer, action=f"suspend issuer {issuer_id}")
+
+    def reinstate_issuer(self, signer: LocalAccount, issuer_id: int) -> Any:
+        fn = self.registry.functions.reinstateIssuer(issuer_id)
+        return self.transact(fn, signer, action=f"reinstate issuer {issuer_id}")
+
+    def add_signer(self, signer: LocalAccount, issuer_id: int, address: str) -> Any:
+        fn = self.registry.functions.addSigner(issuer_id, checksum(address, what="signer address"))
+        return self.transact(fn, signer, action=f"add a signer to issuer {issuer_id}")
+
+    def remove_signer(self, signer: LocalAccount, issuer_id: int, address: str) -> Any:
+        fn = self.registry.functions.removeSigner(
+            issuer_id, checksum(address, what="signer address")
+        )
+        return self.transact(fn, signer, action=f"remove a signer from issuer {issuer_id}")
+
+    def publish_template(self, signer: LocalAccount, template_id: int) -> Any:
+        fn = self.registry.functions.publishTemplate(template_id)
+        return self.transact(fn, signer, action="publish the template")
+
+    def retire_template(self, signer: LocalAccount, template_id: int) -> Any:
+        fn = self.registry.functions.retireTemplate(template_id)
+        return self.transact(fn, signer, action="retire the template")
+
+    # --- credential writes ------------------------------------------------------------------------
+
+    def revoke(self, signer: LocalAccount, token_id: int, reason: str) -> Any:
+        fn = self.credential.functions.revoke(token_id, reason)
+        return self.transact(fn, signer, action=f"revoke credential 0x{token_id:064x}")
+
+    def issue_batch_call(
+        self, recipients: Sequence[str], token_ids: Sequence[int], expiries: Sequence[int]
+    ) -> Any:
+        return self.credential.functions.issueBatch(
+            list(recipients), list(token_ids), list(expiries)
+        )
+
+    def issue_call(self, recipient: str, token_id: int, expires_at: int, replaces: int = 0) -> Any:
+        if replaces:
+            return self.credential.functions.reissue(recipient, token_id, expires_at, replaces)
+        return self.credential.functions.issue(recipient, token_id, expires_at)
+
+
+class RequestCounter:
+    """Counts the JSON-RPC requests ``w3`` sends while installed (tests and benchmarks).
+
+    >>> counter = RequestCounter.install(w3)  # doctest: +SKIP
+    >>> counter.methods  # doctest: +SKIP
+    ['eth_getLogs', 'eth_call']
+    """
+
+    def __init__(self) -> None:
+        self.methods: list[str] = []
+        self._name = ""
+        self._w3: Any = None
+
+    @property
+    def count(self) -> int:
+        return len(self.methods)
+
+    def reset(self) -> None:
+        self.methods.clear()
+
+    @classmethod
+    def install(cls, w3: Web3) -> RequestCounter:
+        from web3.middleware import Web3Middleware
+
+        counter = cls()
+
+        class _Counting(Web3Middleware):
+            def wrap_make_request(self, make_request: Callable[..., Any]) -> Callable[..., Any]:
+                def counting(method: Any, params: Any) -> Any:
+                    counter.methods.append(str(method))
+                    return make_request(method, params)
+
+                return counting
+
+        counter._name = f"microcred-counter-{id(counter)}"
+        counter._w3 = w3
+        w3.middleware_onion.add(_Counting, name=counter._name)
+        return counter
+
+    def remove(self) -> None:
+        """Stop counting (take the middleware out of ``w3``)."""
+        self._w3.middleware_onion.remove(self._name)

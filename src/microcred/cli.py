@@ -1,0 +1,607 @@
+"""``microcred``: the command line of microcred (an integrators' contract: names and outputs stay).
+
+Configuration by flag or environment: ``--rpc`` / ``MICROCRED_RPC_URL``, ``--deployment`` /
+``MICROCRED_DEPLOYMENT`` (default ``deployments/<chainId>.json``), ``--store`` / ``MICROCRED_STORE``
+(default ``local:.microcred/ipfs``), signer ``--account ALIAS`` (an ape keystore account) or
+``MICROCRED_PRIVATE_KEY``.
+
+Commands that create something print its id last on stdout, alone on its line, so scripts can take
+``| tail -n1``. Errors are one sentence on stderr (a traceback only with ``--debug``). Exit codes: 0
+success, 1 failure (for ``verify``: some credential is not valid), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .chain import Chain, checksum
+from .cid import cid_of_token_id
+from .config import DEFAULT_RPC_URL, DEFAULT_STORE, Settings, load_signer
+from .documents import parse_template
+from .errors import InputError, MicrocredError
+from .issuance import (
+    BATCH_SIZE,
+    DEFAULT_JOURNAL_DIR,
+    create_template,
+    issue_bulk,
+    issue_one,
+    parse_date,
+    read_csv,
+)
+from .issuance import Progress as IssuanceProgress
+from .storage import LocalStore, Store, export_objects, open_store, push_objects
+from .verification import parse_subject, verify
+
+__all__ = ["cli", "main"]
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+_stdout = Console(highlight=False, soft_wrap=True)
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared state and error handling
+# --------------------------------------------------------------------------------------------------
+
+
+class App:
+    """What the commands share; the chain, store and signer are opened on first use."""
+
+    def __init__(self, settings: Settings, debug: bool) -> None:
+        self.settings = settings
+        self.debug = debug
+        self._chain: Chain | None = None
+        self._store: Store | None = None
+
+    @property
+    def chain(self) -> Chain:
+        if self._chain is None:
+            self._chain = self.settings.chain()
+        return self._chain
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.store)
+        return self._store
+
+    def signer(self) -> LocalAccount:
+        def prompt(text: str) -> str:
+            return str(click.prompt(text.rstrip(": "), hide_input=True, err=True))
+
+        return load_signer(self.settings.account, password_prompt=prompt)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    _stderr.print(f"Error: {message}", markup=False)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns microcred's errors into one sentence on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except MicrocredError as err:
+            if _debug(ctx):
+                raise
+            _fail(str(err), EXIT_BAD_INPUT if isinstance(err, InputError) else EXIT_FAILURE)
+        except Exception as err:  # noqa: BLE001 - the last line of defence for users
+            if _debug(ctx):
+                raise
+            _fail(
+                f"{type(err).__name__}: {err} (run with --debug for the traceback).", EXIT_FAILURE
+            )
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(isinstance(root.obj, App) and root.obj.debug)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _token_id(text: str) -> int:
+    text = text.strip()
+    if text.startswith("http") or not text.lower().startswith("0x"):
+        subject = parse_subject(text)
+        if subject.token_id is None:
+            raise InputError(f"{text!r} is a wallet address, not a token id (0x + 64 hex).")
+        return subject.token_id
+    try:
+        value = int(text, 16)
+    except ValueError:
+        raise InputError(f"{text!r} is not a token id (0x + 64 hex digits).") from None
+    if len(text) > 66:
+        raise InputError(f"{text!r} is longer than a token id (0x + 64 hex digits).")
+    return value
+
+
+def _hex(token_id: int) -> str:
+    return f"0x{token_id:064x}"
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def _short(token_id: int) -> str:
+    text = _hex(token_id)
+    return f"{text[:10]}…{text[-6:]}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The group
+# --------------------------------------------------------------------------------------------------
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--rpc",
+    envvar="MICROCRED_RPC_URL",
+    default=DEFAULT_RPC_URL,
+    show_default=True,
+    help="JSON-RPC URL of the chain [env MICROCRED_RPC_URL].",
+)
+@click.option(
+    "--deployment",
+    envvar="MICROCRED_DEPLOYMENT",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Deployment file [env MICROCRED_DEPLOYMENT; default deployments/<chainId>.json].",
+)
+@click.option(
+    "--store",
+    envvar="MICROCRED_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="Document store: local:<dir>, kubo:<url> or pinning:<url> [env MICROCRED_STORE].",
+)
+@click.option(
+    "--account",
+    envvar="MICROCRED_ACCOUNT",
+    default=None,
+    help="Ape keystore account that signs (else MICROCRED_PRIVATE_KEY).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="microcred")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    rpc: str,
+    deployment: Path | None,
+    store: str,
+    account: str | None,
+    debug: bool,
+) -> None:
+    """Blockchain-backed micro-credentials: issue, revoke and verify."""
+    settings = Settings.from_env(
+        rpc_url=rpc, deployment_path=deployment, store=store, account=account
+    )
+    ctx.obj = App(settings, debug)
+
+
+# --------------------------------------------------------------------------------------------------
+# issuer
+# --------------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def issuer() -> None:
+    """Institutions in the registry (register, suspend and reinstate: the registrar)."""
+
+
+@issuer.command("register")
+@click.argument("address")
+@click.option("--name", required=True, help="Display name of the institution.")
+@click.option("--url", default=None, help="URI of its profile (web page or ipfs://).")
+@pass_app
+def issuer_register(app: App, address: str, name: str, url: str | None) -> None:
+    """Accredit an institution whose first signer key is ADDRESS; prints its issuer id last."""
+    signer_address = checksum(address, what="signer address")
+    issuer_id = app.chain.register_issuer(
+        app.signer(), name=name, signers=[signer_address], profile_uri=url or ""
+    )
+    _stderr.print(f"Registered issuer {issuer_id} ({name}) with signer {signer_address}.")
+    click.echo(issuer_id)
+
+
+@issuer.command("suspend")
+@click.argument("issuer_id", type=click.IntRange(min=1))
+@click.option("--reason", default="", help="Why, for the public record.")
+@pass_app
+def issuer_suspend(app: App, issuer_id: int, reason: str) -> None:
+    """Suspend an issuer: its credentials stop verifying as valid."""
+    app.chain.suspend_issuer(app.signer(), issuer_id, reason)
+    click.echo(f"Suspended issuer {issuer_id}.")
+
+
+@issuer.command("reinstate")
+@click.argument("issuer_id", type=click.IntRange(min=1))
+@pass_app
+def issuer_reinstate(app: App, issuer_id: int) -> None:
+    """Reinstate a suspended issuer."""
+    app.chain.reinstate_issuer(app.signer(), issuer_id)
+    click.echo(f"Reinstated issuer {issuer_id}.")
+
+
+@issuer.command("add-signer")
+@click.argument("issuer_id", type=click.IntRange(min=1))
+@click.argument("address")
+@pass_app
+def issuer_add_signer(app: App, issuer_id: int, address: str) -> None:
+    """Let ADDRESS issue and revoke for the issuer (key rotation)."""
+    address = checksum(address, what="signer address")
+    app.chain.add_signer(app.signer(), issuer_id, address)
+    click.echo(f"Added signer {address} to issuer {issuer_id}.")
+
+
+@issuer.command("remove-signer")
+@click.argument("issuer_id", type=click.IntRange(min=1))
+@click.argument("address")
+@pass_app
+def issuer_remove_signer(app: App, issuer_id: int, address: str) -> None:
+    """Stop ADDRESS from acting for the issuer; past credentials are untouched."""
+    address = checksum(address, what="signer address")
+    app.chain.remove_signer(app.signer(), issuer_id, address)
+    click.echo(f"Removed signer {address} from issuer {issuer_id}.")
+
+
+@issuer.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def issuer_list(app: App, as_json: bool) -> None:
+    """Every issuer with its status and signers."""
+    issuers = app.chain.issuers()
+    if as_json:
+        data = [
+            {
+                "id": i.id,
+                "status": i.status,
+                "name": i.name,
+                "profileURI": i.profile_uri,
+                "signers": list(i.signers),
+            }
+            for i in issuers
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"Issuers on chain {app.chain.chain_id}")
+    for column in ("ID", "Status", "Name", "Signers"):
+        table.add_column(column)
+    for i in issuers:
+        status = "[green]active[/]" if i.active else f"[red]{i.status}[/]"
+        table.add_row(str(i.id), status, i.name, "\n".join(i.signers))
+    _stdout.print(table)
+
+
+# --------------------------------------------------------------------------------------------------
+# template
+# --------------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def template() -> None:
+    """Achievement templates: what an issuer recognises."""
+
+
+@template.command("create")
+@click.option("--name", required=True)
+@click.option("--description", required=True)
+@click.option("--criteria", required=True, help="What a learner did to earn it.")
+@click.option("--skill", "skills", multiple=True, help="A skill it certifies (repeatable).")
+@click.option("--valid-days", type=click.IntRange(min=1), default=None, help="Expiry, in days.")
+@click.option(
+    "--image",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Badge image file, stored as its own IPFS object.",
+)
+@pass_app
+def template_create(
+    app: App,
+    name: str,
+    description: str,
+    criteria: str,
+    skills: tuple[str, ...],
+    valid_days: int | None,
+    image: Path | None,
+) -> None:
+    """Publish a template for the signer's issuer; prints its id last."""
+    image_uri = f"ipfs://{app.store.put(image.read_bytes())}" if image else None
+    document = create_template(
+        app.chain,
+        app.store,
+        app.signer(),
+        name=name,
+        description=description,
+        criteria=criteria,
+        skills=skills,
+        valid_days=valid_days,
+        image=image_uri,
+    )
+    _stderr.print(f"Published template {name!r} ({document.uri}).", markup=False)
+    click.echo(_hex(document.template_id))
+
+
+@template.command("list")
+@click.option("--issuer", "issuer_id", type=click.IntRange(min=1), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def template_list(app: App, issuer_id: int | None, as_json: bool) -> None:
+    """Templates of one issuer, or of every issuer."""
+    ids = [issuer_id] if issuer_id else [i.id for i in app.chain.issuers()]
+    rows = []
+    for iid in ids:
+        for t in app.chain.templates_of(iid):
+            try:
+                name = parse_template(app.store.get(cid_of_token_id(t.id))).name
+            except MicrocredError:
+                name = None
+            rows.append((t, name))
+    if as_json:
+        data = [
+            {
+                "id": _hex(t.id),
+                "issuerId": t.issuer_id,
+                "status": t.status,
+                "publishedAt": t.published_at,
+                "uri": t.uri,
+                "name": name,
+            }
+            for t, name in rows
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title="Templates")
+    for column in ("ID", "Issuer", "Status", "Published", "Name"):
+        table.add_column(column)
+    for t, name in rows:
+        table.add_row(_hex(t.id), str(t.issuer_id), t.status, _when(t.published_at), name or "?")
+    _stdout.print(table)
+
+
+# --------------------------------------------------------------------------------------------------
+# issue / revoke
+# --------------------------------------------------------------------------------------------------
+
+
+class _RichProgress(IssuanceProgress):
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: Any = None
+
+    def start(self, phase: str, total: int) -> None:
+        label = {"store": "Storing documents", "issue": "Issuing on chain"}.get(phase, phase)
+        if self.task is not None:
+            self.progress.update(self.task, visible=False)
+        self.task = self.progress.add_task(label, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        self.progress.advance(self.task, amount)
+
+
+@cli.command("issue")
+@click.option("--template", "template_id", required=True, help="Template id (0x + 64 hex).")
+@click.option("--to", "recipient", default=None, help="The learner's wallet address.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--expires", default=None, help="Expiry date YYYY-MM-DD (UTC).")
+@click.option("--evidence", multiple=True, help="Evidence URL (repeatable).")
+@click.option("--name", default=None, help="The learner's name (opt-in: documents are public).")
+@click.option("--replaces", default=None, help="Token id this credential corrects or re-issues.")
+@click.option("--batch-size", type=click.IntRange(1, BATCH_SIZE), default=BATCH_SIZE)
+@click.option(
+    "--journal-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_JOURNAL_DIR,
+    show_default=True,
+)
+@pass_app
+def issue(
+    app: App,
+    template_id: str,
+    recipient: str | None,
+    csv_file: Path | None,
+    expires: str | None,
+    evidence: tuple[str, ...],
+    name: str | None,
+    replaces: str | None,
+    batch_size: int,
+    journal_dir: Path,
+) -> None:
+    """Issue one credential (--to) and print its token id last, or many from a CSV (--csv).
+
+    The CSV has a column `address` and optionally `expires`, `evidence`, `name`. A bulk run is
+    resumable: run the same command again after an interruption.
+    """
+    if (recipient is None) == (csv_file is None):
+        raise InputError("Give either --to ADDRESS or --csv FILE.")
+    template = _token_id(template_id)
+    if csv_file is not None:
+        if expires or evidence or name or replaces:
+            raise InputError("With --csv, put expires, evidence and name in the file's columns.")
+        chain, store = app.chain, app.store
+        recipients = read_csv(csv_file, now=chain.latest_timestamp())
+        signer = app.signer()
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=_stderr, transient=True) as bar:
+            result = issue_bulk(
+                chain,
+                store,
+                signer,
+                template_id=template,
+                recipients=recipients,
+                journal_dir=journal_dir,
+                batch_size=batch_size,
+                progress=_RichProgress(bar),
+            )
+        click.echo(
+            f"{result.total} credential(s): {len(result.issued)} issued now in "
+            f"{len(result.transactions)} transaction(s), {len(result.already)} issued before."
+        )
+        click.echo(f"Journal: {result.journal}")
+        return
+    assert recipient is not None
+    result_one = issue_one(
+        app.chain,
+        app.store,
+        app.signer(),
+        template_id=template,
+        recipient=recipient,
+        expires=parse_date(expires) if expires else None,
+        evidence=evidence,
+        name=name,
+        replaces=_token_id(replaces) if replaces else None,
+    )
+    _stderr.print(
+        f"Issued to {result_one.recipient} in {result_one.tx_hash} (ipfs://{result_one.cid}).",
+        markup=False,
+    )
+    click.echo(_hex(result_one.token_id))
+
+
+@cli.command("revoke")
+@click.argument("token_id")
+@click.option("--reason", required=True, help="Why, for the public record.")
+@pass_app
+def revoke(app: App, token_id: str, reason: str) -> None:
+    """Revoke a credential (it stays in the wallet, marked revoked with the reason)."""
+    if not reason.strip():
+        raise InputError("A revocation needs a reason (--reason TEXT).")
+    value = _token_id(token_id)
+    app.chain.revoke(app.signer(), value, reason)
+    click.echo(f"Revoked {_hex(value)}: {reason}")
+
+
+# --------------------------------------------------------------------------------------------------
+# verify / show
+# --------------------------------------------------------------------------------------------------
+
+_STATUS_STYLE = {"valid": "bold green", "unavailable": "yellow"}
+
+
+@cli.command("verify")
+@click.argument("subject")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@pass_app
+def verify_command(app: App, subject: str, as_json: bool) -> None:
+    """Verify a wallet's credentials, or one credential (ADDRESS, TOKEN_ID or share link).
+
+    Exit status 0 when every credential found is valid, 1 otherwise, 2 on bad input.
+    """
+    report = verify(app.chain, app.store, parse_subject(subject))
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report)
+    if not report.all_valid:
+        sys.exit(EXIT_FAILURE)
+
+
+def _print_report(report: Any) -> None:
+    if not report.credentials:
+        _stdout.print(f"No credentials for {report.subject} on chain {report.chain_id}.")
+        return
+    table = Table(title=f"{report.subject} on chain {report.chain_id}")
+    for column in ("Token", "Status", "Achievement", "Issuer", "Issued", "Expires", "Why"):
+        table.add_column(column)
+    for c in report.credentials:
+        failed = next((check for check in c.checks if not check.ok), None)
+        style = _STATUS_STYLE.get(c.status, "bold red")
+        table.add_row(
+            _short(c.token_id),
+            f"[{style}]{c.status}[/]",
+            c.achievement or "?",
+            f"{c.issuer_name or '?'} ({c.issuer_id})",
+            _when(c.issued_at),
+            _when(c.expires_at),
+            failed.detail if failed else "",
+        )
+    _stdout.print(table)
+
+
+@cli.command("show")
+@click.argument("token_id")
+@click.option("--raw", is_flag=True, help="Print the exact stored bytes (canonical JSON).")
+@pass_app
+def show(app: App, token_id: str, raw: bool) -> None:
+    """Print a credential's document (fetched by CID, its hash checked)."""
+    value = _token_id(token_id)
+    data = app.store.get(cid_of_token_id(value))
+    if raw:
+        click.echo(data.decode("utf-8"))
+    else:
+        click.echo(json.dumps(json.loads(data), indent=2, ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------------------------------
+# store
+# --------------------------------------------------------------------------------------------------
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Move the embedded store's documents to a folder or an IPFS node."""
+
+
+def _local(app: App) -> LocalStore:
+    store = app.store
+    if not isinstance(store, LocalStore):
+        raise InputError("store export/push copy from the embedded store: use --store local:<dir>.")
+    return store
+
+
+def _transfer(action: Callable[..., Any], source: LocalStore, target: Any, verb: str) -> None:
+    report = action(source, target)
+    click.echo(f"{verb} {len(report.copied)} object(s).")
+    for cid, why in report.failed.items():
+        _stderr.print(f"{cid}: {why}", markup=False)
+    if not report.ok:
+        sys.exit(EXIT_FAILURE)
+
+
+@store_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@pass_app
+def store_export(app: App, directory: Path) -> None:
+    """Copy every object to DIRECTORY, one file per CID (ready for `ipfs add`)."""
+    _transfer(export_objects, _local(app), directory, "Exported")
+
+
+@store_group.command("push")
+@click.argument("target")
+@pass_app
+def store_push(app: App, target: str) -> None:
+    """Add every object to TARGET (kubo:<url> or pinning:<url>)."""
+    _transfer(push_objects, _local(app), open_store(target), "Pushed")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``microcred`` command."""
+    cli.main(args=argv, prog_name="microcred")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

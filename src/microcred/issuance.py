@@ -1,0 +1,691 @@
+"""Issuing credentials: validate everything -> build documents -> store -> issue on chain -> record.
+
+Nothing is sent until every input is known to be good: addresses (checksums included), the signer
+(a signer of an active issuer), the template (published on chain, not retired, its document
+retrievable), expiries (in the future by the chain's clock) and, for a CSV, every row (all bad rows
+are reported together, with their line numbers).
+
+A bulk run keeps a journal (``.microcred/journal/<digest of the input>.jsonl``, appended and
+fsynced): the first line pins the issue time, so a run started again with the same input rebuilds
+exactly the same documents, hence the same token ids. Since a token id is its document's digest,
+the chain itself says what is already issued (``credentials(ids)``); the journal adds the
+transactions in flight, which are awaited before anything is sent again. Killed at any point, the
+run finishes the work on the next start without issuing anything twice or losing a credential.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from .chain import Chain, checksum
+from .cid import cid_of_token_id
+from .documents import (
+    CredentialDocument,
+    IssuerProfile,
+    TemplateDocument,
+    build_credential,
+    build_template,
+    parse_template,
+)
+from .errors import DocumentError, InputError, StorageError
+from .storage import Store
+
+__all__ = [
+    "BATCH_SIZE",
+    "CSV_COLUMNS",
+    "DEFAULT_JOURNAL_DIR",
+    "BulkResult",
+    "IssueResult",
+    "IssuePlan",
+    "IssuingContext",
+    "Journal",
+    "Progress",
+    "Recipient",
+    "build_issuer_template",
+    "create_template",
+    "issue_bulk",
+    "issue_one",
+    "issuer_profile",
+    "journal_key",
+    "load_template",
+    "parse_date",
+    "plan",
+    "prepare",
+    "read_csv",
+    "read_csv_text",
+]
+
+#: Credentials per issueBatch transaction: ~55k gas each, so ~11M gas, well under a 30M block.
+BATCH_SIZE = 200
+#: Token ids asked about per ``credentials(ids)`` call when resuming.
+STATUS_CHUNK = 1000
+CSV_COLUMNS = ("address", "expires", "evidence", "name")
+DEFAULT_JOURNAL_DIR = Path(".microcred") / "journal"
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One credential to issue: the learner's wallet and the optional per-credential fields."""
+
+    address: str
+    expires: datetime | None = None
+    evidence: tuple[str, ...] = ()
+    name: str | None = None
+    line: int | None = None  # line in the CSV file, for error messages
+
+    def key(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "expires": int(self.expires.timestamp()) if self.expires else None,
+            "evidence": list(self.evidence),
+            "name": self.name,
+        }
+
+
+def parse_date(text: str, *, what: str = "expiry date") -> datetime:
+    """``YYYY-MM-DD`` -> that day at 00:00 UTC (the moment the credential expires)."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError(f"The {what} {text!r} is not a date like 2027-06-30.") from None
+
+
+def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> list[Recipient]:
+    """Recipients from a CSV: column ``address``, optionally ``expires``, ``evidence``, ``name``.
+
+    Every bad row is reported (with its line number) in one :class:`InputError`; with ``now`` (the
+    chain's time) an expiry that is not after it is a bad row too.
+    """
+    if isinstance(source, str | Path):
+        try:
+            text = Path(source).read_text(encoding="utf-8-sig")
+        except OSError as err:
+            raise InputError(f"Cannot read the CSV file {source}: {err.strerror}.") from None
+    else:
+        text = source.read()
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if "address" not in columns:
+        raise InputError("The CSV file needs a header row with an 'address' column.")
+    unknown = [c for c in columns if c not in CSV_COLUMNS]
+    if unknown:
+        raise InputError(
+            f"The CSV file has unknown column(s) {', '.join(unknown)}: "
+            f"use {', '.join(CSV_COLUMNS)}."
+        )
+    recipients: list[Recipient] = []
+    problems: list[str] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for row in reader:
+        line = reader.line_num
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(row.values()):
+            continue
+        try:
+            recipient = Recipient(
+                address=checksum(row.get("address", ""), what="address"),
+                expires=parse_date(row["expires"]) if row.get("expires") else None,
+                evidence=tuple(row["evidence"].split()) if row.get("evidence") else (),
+                name=row.get("name") or None,
+                line=line,
+            )
+        except InputError as err:
+            problems.append(f"line {line}: {err}")
+            continue
+        if now is not None and recipient.expires and recipient.expires.timestamp() <= now:
+            problems.append(f"line {line}: the expiry {row['expires']} is not in the future")
+            continue
+        key = tuple(json.dumps(recipient.key(), sort_keys=True))
+        if key in seen:
+            problems.append(f"line {line}: repeats line {seen[key]} (the same credential twice)")
+            continue
+        seen[key] = line
+        recipients.append(recipient)
+    if problems:
+        raise InputError(
+            f"{len(problems)} bad row(s) in the CSV file, nothing was sent: " + "; ".join(problems)
+        )
+    if not recipients:
+        raise InputError("The CSV file has no rows: nothing to issue.")
+    return recipients
+
+
+def read_csv_text(text: str, *, now: int | None = None) -> list[Recipient]:
+    """:func:`read_csv` of CSV text (an upload in the web app)."""
+    return read_csv(io.StringIO(text), now=now)
+
+
+# --------------------------------------------------------------------------------------------------
+# Who issues what
+# --------------------------------------------------------------------------------------------------
+
+
+def issuer_profile(chain: Chain, issuer_id: int) -> IssuerProfile:
+    """The :class:`IssuerProfile` documents carry, from the registry's record of ``issuer_id``."""
+    issuer = chain.issuer(issuer_id)
+    url = issuer.profile_uri or None
+    try:
+        return IssuerProfile(
+            issuer_id=issuer.id,
+            name=issuer.name,
+            chain_id=chain.chain_id,
+            registry=chain.registry_address,
+            url=url,
+        )
+    except DocumentError:
+        # A profile URI that is not a URI (free text) stays out of documents.
+        return IssuerProfile(
+            issuer_id=issuer.id,
+            name=issuer.name,
+            chain_id=chain.chain_id,
+            registry=chain.registry_address,
+        )
+
+
+def _address(signer: LocalAccount | str) -> str:
+    return signer if isinstance(signer, str) else signer.address
+
+
+def _active_issuer_of(chain: Chain, signer: LocalAccount | str) -> int:
+    address = checksum(_address(signer), what="signer address")
+    issuer_id, active = chain.issuer_of(address)
+    if issuer_id == 0:
+        raise InputError(f"The signer {address} is not a signer of any issuer.")
+    if not active:
+        raise InputError(f"The signer {address} signs for issuer {issuer_id}, which is suspended.")
+    return issuer_id
+
+
+@dataclass(frozen=True)
+class IssuingContext:
+    """Everything checked once before issuing: the signer's issuer and the template."""
+
+    chain: Chain
+    store: Store
+    signer: LocalAccount | str  # a key, or only an address when a browser wallet signs
+    issuer: IssuerProfile
+    template: TemplateDocument
+
+
+def prepare(
+    chain: Chain, store: Store, signer: LocalAccount | str, template_id: int
+) -> IssuingContext:
+    """Check the signer (a key or an address) and the template; nothing is sent."""
+    issuer_id = _active_issuer_of(chain, signer)
+    record = chain.template(template_id)
+    if not record.exists:
+        raise InputError(
+            f"No template 0x{template_id:064x} is published on chain {chain.chain_id}."
+        )
+    if record.status == "retired":
+        raise InputError(f"The template 0x{template_id:064x} is retired: it awards nothing new.")
+    if record.issuer_id != issuer_id:
+        raise InputError(
+            f"The template 0x{template_id:064x} belongs to issuer {record.issuer_id}, "
+            f"not to issuer {issuer_id} the signer signs for."
+        )
+    cid = cid_of_token_id(template_id)
+    try:
+        template = load_template(store, template_id)
+    except StorageError as err:
+        raise InputError(f"The template document {cid} cannot be read: {err}") from None
+    except DocumentError as err:
+        raise InputError(f"The template document {cid} is not usable: {err}") from None
+    return IssuingContext(
+        chain=chain,
+        store=store,
+        signer=signer,
+        issuer=issuer_profile(chain, issuer_id),
+        template=template,
+    )
+
+
+def load_template(store: Store, template_id: int) -> TemplateDocument:
+    """A published template's document, fetched by CID (its hash checked) and parsed."""
+    return parse_template(store.get(cid_of_token_id(template_id)))
+
+
+def build_issuer_template(
+    chain: Chain,
+    *,
+    issuer_id: int,
+    name: str,
+    description: str,
+    criteria: str,
+    skills: Sequence[str] = (),
+    evidence_required: str | None = None,
+    valid_days: int | None = None,
+    image: str | None = None,
+) -> TemplateDocument:
+    """The template document of an active issuer (not stored, not published: see
+    :func:`create_template`, or publish its id from a browser wallet)."""
+    issuer = chain.issuer(issuer_id)
+    if not issuer.active:
+        raise InputError(f"Issuer {issuer_id} is {issuer.status}: it cannot publish templates.")
+    try:
+        template = build_template(
+            issuer=issuer_profile(chain, issuer_id),
+            name=name,
+            description=description,
+            criteria=criteria,
+            skills=tuple(skills),
+            evidence_required=evidence_required,
+            valid_days=valid_days,
+            image=image,
+        )
+    except DocumentError as err:
+        raise InputError(str(err)) from None
+    if chain.template(template.template_id).exists:
+        raise InputError(f"This template is published already as 0x{template.template_id:064x}.")
+    return template
+
+
+def create_template(
+    chain: Chain,
+    store: Store,
+    signer: LocalAccount,
+    *,
+    name: str,
+    description: str,
+    criteria: str,
+    skills: Sequence[str] = (),
+    evidence_required: str | None = None,
+    valid_days: int | None = None,
+    image: str | None = None,
+) -> TemplateDocument:
+    """Build a template for the signer's issuer, store it, publish its id; returns the document."""
+    template = build_issuer_template(
+        chain,
+        issuer_id=_active_issuer_of(chain, signer),
+        name=name,
+        description=description,
+        criteria=criteria,
+        skills=skills,
+        evidence_required=evidence_required,
+        valid_days=valid_days,
+        image=image,
+    )
+    store.put(template.bytes)
+    chain.publish_template(signer, template.template_id)
+    return template
+
+
+def _build(
+    ctx: IssuingContext, recipient: Recipient, valid_from: datetime, **extra: Any
+) -> CredentialDocument:
+    where = f"line {recipient.line}: " if recipient.line else ""
+    try:
+        address = checksum(recipient.address, what="recipient address")
+    except InputError as err:
+        raise InputError(f"{where}{err}") from None
+    expires = recipient.expires
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)  # naive times are read as UTC, like documents do
+    if expires is not None and expires <= valid_from:
+        when = expires.strftime("%Y-%m-%d %H:%M UTC")
+        raise InputError(f"{where}the expiry {when} is not in the future")
+    try:
+        return build_credential(
+            template=ctx.template,
+            issuer=ctx.issuer,
+            recipient=address,
+            valid_from=valid_from,
+            valid_until=expires,
+            evidence=recipient.evidence,
+            recipient_name=recipient.name,
+            **extra,
+        )
+    except DocumentError as err:
+        raise InputError(f"{where}{err}") from None
+
+
+def _expiry(doc: CredentialDocument) -> int:
+    return int(doc.valid_until.timestamp()) if doc.valid_until else 0
+
+
+def _check_expiry(doc: CredentialDocument, now: int, recipient: Recipient) -> str | None:
+    expires_at = _expiry(doc)
+    if expires_at and expires_at <= now:
+        where = f"line {recipient.line}: " if recipient.line else ""
+        when = doc.valid_until.strftime("%Y-%m-%d %H:%M UTC") if doc.valid_until else ""
+        return f"{where}the expiry {when} is not in the future"
+    return None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:].rstrip(".") + "."
+
+
+# --------------------------------------------------------------------------------------------------
+# One credential
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    token_id: int
+    cid: str
+    recipient: str
+    tx_hash: str | None  # None when the credential was on chain already
+
+
+def issue_one(
+    chain: Chain,
+    store: Store,
+    signer: LocalAccount,
+    *,
+    template_id: int,
+    recipient: str,
+    expires: datetime | None = None,
+    evidence: Sequence[str] = (),
+    name: str | None = None,
+    replaces: int | None = None,
+) -> IssueResult:
+    """Issue one credential (or re-issue ``replaces`` to a corrected document or a new wallet)."""
+    who = Recipient(
+        address=checksum(recipient, what="recipient address"),
+        expires=expires,
+        evidence=tuple(evidence),
+        name=name,
+    )
+    ctx = prepare(chain, store, signer, template_id)
+    if replaces is not None:
+        old = chain.credential_status(replaces)
+        if not old.exists:
+            raise InputError(f"There is no credential 0x{replaces:064x} to replace.")
+        if old.issuer_id != ctx.issuer.issuer_id:
+            raise InputError(
+                f"The credential 0x{replaces:064x} belongs to issuer {old.issuer_id}, "
+                f"not to issuer {ctx.issuer.issuer_id}."
+            )
+        if old.replaced_by:
+            raise InputError(
+                f"The credential 0x{replaces:064x} was replaced already "
+                f"by 0x{old.replaced_by:064x}."
+            )
+    now = chain.latest_timestamp()
+    try:
+        doc = _build(ctx, who, datetime.fromtimestamp(now, UTC), replaces=replaces)
+    except InputError as err:
+        raise InputError(_sentence(str(err))) from None
+    problem = _check_expiry(doc, now, who)
+    if problem:
+        raise InputError(_sentence(problem))
+    if chain.credential_status(doc.token_id).exists:
+        raise InputError(f"The credential 0x{doc.token_id:064x} was issued already.")
+    cid = store.put(doc.bytes)
+    fn = chain.issue_call(who.address, doc.token_id, _expiry(doc), replaces or 0)
+    receipt = chain.transact(fn, signer, action="issue the credential")
+    return IssueResult(
+        token_id=doc.token_id,
+        cid=cid,
+        recipient=who.address,
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The journal
+# --------------------------------------------------------------------------------------------------
+
+
+class Journal:
+    """An append-only JSON-lines record of one bulk run; each line is fsynced before going on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: list[dict[str, Any]] = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    self.entries.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # a line cut short by a kill: everything before it is whole
+
+    @property
+    def header(self) -> dict[str, Any] | None:
+        return self.entries[0] if self.entries and self.entries[0]["kind"] == "start" else None
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"
+        with self.path.open("a", encoding="utf-8") as out:
+            if self.path.stat().st_size and not self._ends_with_newline():
+                out.write("\n")
+            out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+        self.entries.append(entry)
+
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
+
+    def in_flight(self) -> list[dict[str, Any]]:
+        """Transactions recorded as sent with no confirmation after them."""
+        confirmed = {e["tx"] for e in self.entries if e["kind"] == "confirmed"}
+        return [e for e in self.entries if e["kind"] == "sent" and e["tx"] not in confirmed]
+
+
+def journal_key(
+    chain: Chain, signer: str, template_id: int, recipients: Sequence[Recipient]
+) -> str:
+    """The digest naming a run's journal: same chain, contract, signer, template and rows."""
+    material = {
+        "chainId": chain.chain_id,
+        "credential": chain.deployment.credential.address,
+        "signer": signer,
+        "template": f"0x{template_id:064x}",
+        "rows": [r.key() for r in recipients],
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Many credentials
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk run did: the token ids, which of them this run sent, and where the journal is."""
+
+    token_ids: list[int]
+    issued: list[int] = field(default_factory=list)  # sent by this run
+    already: list[int] = field(default_factory=list)  # on chain before this run
+    transactions: list[str] = field(default_factory=list)
+    journal: Path | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.token_ids)
+
+
+class Progress:
+    """What a bulk run reports as it goes (the CLI draws a rich progress bar from it)."""
+
+    def start(self, phase: str, total: int) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+
+def _build_all(
+    ctx: IssuingContext, recipients: Sequence[Recipient], *, valid_from: int, now: int
+) -> list[CredentialDocument]:
+    """Every document, with every bad row reported at once (:class:`InputError`)."""
+    docs: list[CredentialDocument] = []
+    problems: list[str] = []
+    seen: dict[int, Recipient] = {}
+    start = datetime.fromtimestamp(valid_from, UTC)
+    for recipient in recipients:
+        try:
+            doc = _build(ctx, recipient, start)
+        except InputError as err:
+            problems.append(str(err))
+            continue
+        if problem := _check_expiry(doc, now, recipient):
+            problems.append(problem)
+        elif doc.token_id in seen:
+            problems.append(
+                f"line {recipient.line}: the same credential as line {seen[doc.token_id].line}"
+            )
+        seen[doc.token_id] = recipient
+        docs.append(doc)
+    if problems:
+        raise InputError(f"{len(problems)} bad row(s), nothing was sent: " + "; ".join(problems))
+    return docs
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def issue_bulk(
+    chain: Chain,
+    store: Store,
+    signer: LocalAccount,
+    *,
+    template_id: int,
+    recipients: Sequence[Recipient],
+    journal_dir: Path = DEFAULT_JOURNAL_DIR,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+    after_batch: Callable[[int, str], None] | None = None,
+) -> BulkResult:
+    """Issue one credential per recipient, in batches, resumably (see the module docstring).
+
+    ``after_batch(number, tx_hash)`` runs after each confirmed batch (tests interrupt runs with it).
+    """
+    if not recipients:
+        raise InputError("Nothing to issue: no recipients.")
+    if not 0 < batch_size <= BATCH_SIZE:
+        raise InputError(f"The batch size must be between 1 and {BATCH_SIZE}.")
+    progress = progress or Progress()
+    ctx = prepare(chain, store, signer, template_id)
+    key = journal_key(chain, signer.address, template_id, recipients)
+    journal = Journal(Path(journal_dir) / f"{key}.jsonl")
+    header = journal.header
+    if header is None:
+        now = chain.latest_timestamp()
+        valid_from = now
+    else:
+        now = chain.latest_timestamp()
+        valid_from = int(header["validFrom"])
+
+    docs = _build_all(ctx, recipients, valid_from=valid_from, now=now)
+    if header is None:
+        journal.append(
+            {
+                "kind": "start",
+                "validFrom": valid_from,
+                "rows": len(recipients),
+                "template": f"0x{template_id:064x}",
+            }
+        )
+    result = BulkResult(token_ids=[d.token_id for d in docs], journal=journal.path)
+
+    progress.start("store", len(docs))
+    for doc in docs:
+        if not store.has(doc.cid):
+            store.put(doc.bytes)
+        progress.advance()
+
+    # Transactions a killed run sent: wait for them (or learn they were never broadcast).
+    for entry in journal.in_flight():
+        receipt = chain.receipt_if_mined(entry["tx"])
+        if receipt is None and chain.is_pending(entry["tx"]):
+            receipt = chain.wait(entry["tx"], action="finish a batch sent by an earlier run")
+        if receipt is not None:
+            journal.append(
+                {"kind": "confirmed", "tx": entry["tx"], "status": int(receipt["status"])}
+            )
+        else:
+            journal.append({"kind": "dropped", "tx": entry["tx"]})
+
+    # The chain says what is issued already: ids are content digests.
+    issued_before: set[int] = set()
+    for chunk in _chunks(result.token_ids, STATUS_CHUNK):
+        issued_before |= {s.token_id for s in chain.credentials(chunk) if s.exists}
+    result.already = [t for t in result.token_ids if t in issued_before]
+    todo = [d for d in docs if d.token_id not in issued_before]
+
+    progress.start("issue", len(docs))
+    progress.advance(len(result.already))
+    nonce = int(chain.w3.eth.get_transaction_count(signer.address, "pending"))
+    for number, batch in enumerate(_chunks(todo, batch_size), start=1):
+        ids = [d.token_id for d in batch]
+        fn = chain.issue_batch_call([d.recipient for d in batch], ids, [_expiry(d) for d in batch])
+        tx = chain.prepare(fn, signer, action=f"issue batch {number}", nonce=nonce)
+        journal.append(
+            {"kind": "sent", "tx": tx.hash, "nonce": nonce, "tokens": [f"0x{i:064x}" for i in ids]}
+        )
+        chain.broadcast(tx)
+        receipt = chain.wait(tx.hash, action=f"issue batch {number}")
+        journal.append(
+            {"kind": "confirmed", "tx": tx.hash, "status": 1, "block": int(receipt["blockNumber"])}
+        )
+        nonce += 1
+        result.issued.extend(ids)
+        result.transactions.append(tx.hash)
+        progress.advance(len(batch))
+        if after_batch is not None:
+            after_batch(number, tx.hash)
+    journal.append({"kind": "done", "issued": len(result.issued), "already": len(result.already)})
+    return result
+
+
+@dataclass(frozen=True)
+class IssuePlan:
+    """Credentials ready to issue from a browser wallet: documents stored, calls built."""
+
+    token_ids: list[int]
+    already: list[int]  # on chain already: nothing to send for them
+    calls: list[Any]  # issueBatch calls (web3 contract functions), BATCH_SIZE credentials each
+
+
+def plan(
+    chain: Chain,
+    store: Store,
+    *,
+    signer: str,
+    template_id: int,
+    recipients: Sequence[Recipient],
+    batch_size: int = BATCH_SIZE,
+) -> IssuePlan:
+    """Validate everything and store the documents for ``signer`` (an address whose wallet will
+    sign); returns the calls to send. Sending them twice cannot double-issue: ids are digests."""
+    if not recipients:
+        raise InputError("Nothing to issue: no recipients.")
+    ctx = prepare(chain, store, signer, template_id)
+    now = chain.latest_timestamp()
+    docs = _build_all(ctx, recipients, valid_from=now, now=now)
+    for doc in docs:
+        store.put(doc.bytes)
+    ids = [d.token_id for d in docs]
+    issued = {s.token_id for s in chain.credentials(ids) if s.exists}
+    todo = [d for d in docs if d.token_id not in issued]
+    calls = [
+        chain.issue_batch_call(
+            [d.recipient for d in batch], [d.token_id for d in batch], [_expiry(d) for d in batch]
+        )
+        for batch in _chunks(todo, batch_size)
+    ]
+    return IssuePlan(token_ids=ids, already=[t for t in ids if t in issued], calls=calls)

@@ -1,0 +1,416 @@
+"""Verification as data: an ordered list of named checks, one runner, one verdict per credential.
+
+Each check is a tiny function of what was gathered about one credential (its on-chain status, its
+issuer, its document) that returns ``(ok, detail)``. The runner records ``{name, ok, detail}`` for
+every check, in order; the verdict is that of the first check that failed (``valid`` if none did).
+
+Only two things are trusted: the configured RPC node and sha256. Documents may come from any store
+or gateway: their bytes must hash to the token id, or the credential is ``tampered``.
+
+Statuses: ``valid``, ``revoked``, ``expired``, ``issuer_suspended``, ``tampered``, ``unavailable``
+(the document could not be retrieved), and ``not_found`` (no such credential in this wallet or on
+this chain).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from .chain import Chain, CredentialStatus, Issuer, checksum
+from .cid import cid_of_token_id
+from .documents import CredentialDocument, parse_credential
+from .errors import ContentMismatch, DocumentError, InputError, StorageError
+from .storage import Store
+
+__all__ = [
+    "CHECKS",
+    "STATUSES",
+    "Check",
+    "CredentialReport",
+    "Report",
+    "Subject",
+    "parse_subject",
+    "verify",
+    "verify_token",
+    "verify_wallet",
+]
+
+STATUSES = (
+    "valid",
+    "revoked",
+    "expired",
+    "issuer_suspended",
+    "tampered",
+    "unavailable",
+    "not_found",
+)
+#: Documents fetched at once; each fetch waits on the network, not on the CPU.
+FETCH_WORKERS = 16
+#: Seconds to wait for one document before calling it unavailable.
+FETCH_TIMEOUT = 15.0
+
+_TOKEN_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+# --------------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What to verify: a wallet (``address``) or one credential (``token_id``)."""
+
+    address: str | None = None
+    token_id: int | None = None
+
+    def __str__(self) -> str:
+        return self.address if self.address is not None else f"0x{self.token_id:064x}"
+
+
+def parse_subject(text: str) -> Subject:
+    """A wallet address, a token id (0x + 64 hex digits) or a share link.
+
+    >>> parse_subject("0x70997970c51812dc3a010c7d01b50e0d17dc79c8").address
+    '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+    >>> parse_subject("https://app.example/verify?credential=0x" + "0" * 62 + "ff").token_id
+    255
+    """
+    text = text.strip()
+    if text.startswith(("http://", "https://")):
+        query = parse_qs(urlparse(text).query)
+        if "credential" in query:
+            text = query["credential"][0]
+        elif "address" in query:
+            text = query["address"][0]
+        else:
+            raise InputError(f"The link {text!r} names neither a credential nor an address.")
+    if re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
+        return Subject(address=checksum(text, what="wallet address"))
+    if _TOKEN_ID.match(text):
+        return Subject(token_id=int(text, 16))
+    raise InputError(
+        f"{text!r} is neither a wallet address (0x + 40 hex), a token id (0x + 64 hex) "
+        "nor a share link."
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# What the checks look at
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """Everything gathered about one credential before the checks run."""
+
+    token_id: int
+    status: CredentialStatus
+    wallet: str | None  # the wallet asked about, None when verifying a token id
+    issuer: Issuer | None
+    now: int  # the latest block's time
+    chain_id: int
+    registry: str
+    revocation_reason: str | None = None
+    raw: bytes | None = None
+    fetch_error: str | None = None
+    tampered_error: str | None = None
+    document: CredentialDocument | None = None
+    document_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check's result, as it appears in ``verify --json``."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+Result = tuple[bool, str]
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_token_exists(e: Evidence) -> Result:
+    if not e.status.exists:
+        return False, "no credential with this id was ever issued on this chain"
+    return True, f"issued {_when(e.status.issued_at)}"
+
+
+def check_held_by_wallet(e: Evidence) -> Result:
+    if not e.status.exists:
+        return False, "not checked: the credential does not exist"
+    if e.status.holder is None:
+        return False, "burned: its holder renounced it"
+    if e.wallet is not None and e.status.holder != e.wallet:
+        return False, f"held by {e.status.holder}, not by {e.wallet}"
+    return True, f"held by {e.status.holder}"
+
+
+def check_not_revoked(e: Evidence) -> Result:
+    if not e.status.revoked:
+        return True, "not revoked"
+    reason = e.revocation_reason or "no reason found"
+    return False, f"revoked {_when(e.status.revoked_at)}: {reason}"
+
+
+def check_issuer_active(e: Evidence) -> Result:
+    if e.issuer is None or e.issuer.status == "none":
+        return False, f"issuer {e.status.issuer_id} is not in the registry"
+    if not e.issuer.active:
+        return False, f"issuer {e.issuer.id} ({e.issuer.name}) is suspended"
+    return True, f"issuer {e.issuer.id} ({e.issuer.name}) is active"
+
+
+def check_not_expired(e: Evidence) -> Result:
+    if e.status.expires_at == 0:
+        return True, "never expires"
+    if e.status.expires_at <= e.now:
+        return False, f"expired {_when(e.status.expires_at)}"
+    return True, f"valid until {_when(e.status.expires_at)}"
+
+
+def check_document_retrieved(e: Evidence) -> Result:
+    if e.raw is None and e.tampered_error is None:
+        return False, e.fetch_error or "the document could not be retrieved"
+    return True, f"fetched {cid_of_token_id(e.token_id)}"
+
+
+def check_document_hash(e: Evidence) -> Result:
+    if e.tampered_error is not None:
+        return False, e.tampered_error
+    if e.raw is None:
+        return False, "not checked: no document"
+    digest = int.from_bytes(hashlib.sha256(e.raw).digest(), "big")
+    if digest != e.token_id:
+        return False, f"the document's sha256 is 0x{digest:064x}, not the token id"
+    return True, "the document's sha256 is the token id"
+
+
+def check_document_matches_chain(e: Evidence) -> Result:
+    if e.raw is None or e.tampered_error is not None:
+        return False, "not checked: no trustworthy document"
+    if e.document is None:
+        return False, f"not a microcred credential document: {e.document_error}"
+    doc = e.document
+    problems = []
+    if e.status.exists and e.status.holder is not None and doc.recipient != e.status.holder:
+        problems.append(f"recipient {doc.recipient} is not the holder {e.status.holder}")
+    if doc.chain_id != e.chain_id:
+        problems.append(f"chain id {doc.chain_id} is not {e.chain_id}")
+    if doc.registry != e.registry:
+        problems.append(f"registry {doc.registry} is not {e.registry}")
+    if doc.issuer_id != e.status.issuer_id:
+        problems.append(f"issuer id {doc.issuer_id} is not {e.status.issuer_id}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, "recipient, chain, registry and issuer match the chain"
+
+
+CheckFunction = Callable[[Evidence], Result]
+
+#: The checks, in order, with the verdict their failure gives. The first failure decides.
+CHECKS: tuple[tuple[str, CheckFunction, str], ...] = (
+    ("token_exists", check_token_exists, "not_found"),
+    ("held_by_wallet", check_held_by_wallet, "not_found"),
+    ("not_revoked", check_not_revoked, "revoked"),
+    ("issuer_active", check_issuer_active, "issuer_suspended"),
+    ("not_expired", check_not_expired, "expired"),
+    ("document_retrieved", check_document_retrieved, "unavailable"),
+    ("document_hash", check_document_hash, "tampered"),
+    ("document_matches_chain", check_document_matches_chain, "tampered"),
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CredentialReport:
+    """The verdict on one credential and the checks behind it."""
+
+    token_id: int
+    status: str
+    holder: str | None
+    issuer_id: int
+    issuer_name: str | None
+    achievement: str | None
+    issued_at: int
+    expires_at: int
+    revocation_reason: str | None
+    checks: tuple[Check, ...]
+    document: CredentialDocument | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tokenId": f"0x{self.token_id:064x}",
+            "status": self.status,
+            "holder": self.holder,
+            "issuer": {"id": self.issuer_id, "name": self.issuer_name},
+            "achievement": self.achievement,
+            "issuedAt": _when(self.issued_at) if self.issued_at else None,
+            "expiresAt": _when(self.expires_at) if self.expires_at else None,
+            "revocationReason": self.revocation_reason,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of verifying a wallet or a token id."""
+
+    subject: str
+    chain_id: int
+    credentials: tuple[CredentialReport, ...]
+
+    @property
+    def all_valid(self) -> bool:
+        """Whether every credential found is valid (the CLI's exit code 0)."""
+        return all(c.valid for c in self.credentials)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "chainId": self.chain_id,
+            "credentials": [c.to_json() for c in self.credentials],
+        }
+
+
+def run_checks(evidence: Evidence) -> tuple[str, tuple[Check, ...]]:
+    """Every check in :data:`CHECKS` order, and the verdict of the first failure."""
+    checks = []
+    verdict = "valid"
+    for name, function, failure in CHECKS:
+        ok, detail = function(evidence)
+        checks.append(Check(name=name, ok=ok, detail=detail))
+        if not ok and verdict == "valid":
+            verdict = failure
+    return verdict, tuple(checks)
+
+
+# --------------------------------------------------------------------------------------------------
+# The runner
+# --------------------------------------------------------------------------------------------------
+
+
+def _fetch(store: Store, evidence: Evidence, timeout: float) -> None:
+    cid = cid_of_token_id(evidence.token_id)
+    try:
+        raw = store.get(cid, timeout=timeout)
+    except ContentMismatch as err:
+        evidence.tampered_error = str(err)
+        return
+    except StorageError as err:
+        evidence.fetch_error = f"{cid} could not be retrieved: {err}"
+        return
+    evidence.raw = raw
+    try:
+        evidence.document = parse_credential(raw)
+    except DocumentError as err:
+        evidence.document_error = str(err)
+
+
+def verify(
+    chain: Chain,
+    store: Store,
+    subject: Subject,
+    *,
+    fetch_timeout: float = FETCH_TIMEOUT,
+) -> Report:
+    """Verify a wallet's credentials, or one credential, against the chain and the documents."""
+    if subject.address is not None:
+        token_ids = chain.minted_to(subject.address)
+        wallet: str | None = subject.address
+    else:
+        assert subject.token_id is not None
+        token_ids = [subject.token_id]
+        wallet = None
+    subject_text = str(subject)
+    if not token_ids:
+        return Report(subject=subject_text, chain_id=chain.chain_id, credentials=())
+    statuses, issuers, now = chain.read_state(token_ids)
+    if wallet is not None:
+        # A credential its holder renounced (burned) is no longer in the wallet.
+        statuses = [s for s in statuses if s.holder is not None]
+    return _verify_statuses(
+        chain, store, statuses, issuers, now, wallet, subject_text, fetch_timeout
+    )
+
+
+def verify_wallet(chain: Chain, store: Store, address: str, **kwargs: Any) -> Report:
+    return verify(chain, store, Subject(address=checksum(address, what="wallet address")), **kwargs)
+
+
+def verify_token(chain: Chain, store: Store, token_id: int, **kwargs: Any) -> Report:
+    return verify(chain, store, Subject(token_id=token_id), **kwargs)
+
+
+def _verify_statuses(
+    chain: Chain,
+    store: Store,
+    statuses: Sequence[CredentialStatus],
+    issuer_list: Sequence[Issuer],
+    now: int,
+    wallet: str | None,
+    subject: str,
+    fetch_timeout: float,
+) -> Report:
+    issuers = {i.id: i for i in issuer_list}
+    revoked = [s.token_id for s in statuses if s.revoked]
+    reasons = chain.revocation_reasons(revoked) if revoked else {}
+    gathered = [
+        Evidence(
+            token_id=s.token_id,
+            status=s,
+            wallet=wallet,
+            issuer=issuers.get(s.issuer_id),
+            now=now,
+            chain_id=chain.chain_id,
+            registry=chain.registry_address,
+            revocation_reason=reasons.get(s.token_id),
+        )
+        for s in statuses
+    ]
+    to_fetch = [e for e in gathered if e.status.exists]
+    if to_fetch:
+        with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(to_fetch))) as pool:
+            list(pool.map(lambda e: _fetch(store, e, fetch_timeout), to_fetch))
+    reports = []
+    for e in gathered:
+        verdict, checks = run_checks(e)
+        reports.append(
+            CredentialReport(
+                token_id=e.token_id,
+                status=verdict,
+                holder=e.status.holder,
+                issuer_id=e.status.issuer_id,
+                issuer_name=e.issuer.name if e.issuer else None,
+                achievement=e.document.achievement_name if e.document else None,
+                issued_at=e.status.issued_at,
+                expires_at=e.status.expires_at,
+                revocation_reason=e.revocation_reason,
+                checks=checks,
+                document=e.document,
+            )
+        )
+    return Report(subject=subject, chain_id=chain.chain_id, credentials=tuple(reports))
