@@ -48,6 +48,7 @@ test-anvil: compile
 
 bench: compile
 	$(BIN)/python bench/gas.py
+	$(BIN)/python bench/verify.py
 
 lint: install
 	$(BIN)/ruff check src tests scripts bench

@@ -41,7 +41,9 @@ def measure() -> list[tuple[str, int, int, int | None]]:
     rows: list[tuple[str, int, int, int | None]] = []
     for contract in (registry, credential):
         receipt = chain.get_receipt(contract.txn_hash)
-        rows.append((f"deploy {contract.contract_type.name} (once per network)", 1, receipt.gas_used, None))
+        rows.append(
+            (f"deploy {contract.contract_type.name} (once per network)", 1, receipt.gas_used, None)
+        )
     # Warm-up: the issuer's first credential pays nothing extra, but keep every figure comparable.
     single = credential.issue(_new_holders(1)[0], _new_token_ids(1)[0], 0, sender=signer)
     rows.append(("microcred issue (1 credential, new holder)", 1, single.gas_used, GOAL_SINGLE))
@@ -59,7 +61,12 @@ def measure() -> list[tuple[str, int, int, int | None]]:
     uris = [ipfs_uri(token_id) for token_id in _new_token_ids(BATCH)]
     mint_batch = baseline.mintBatch(_new_holders(BATCH), uris, sender=admin)
     rows.append(
-        (f"OpenZeppelin ERC721URIStorage mint ({BATCH} in one tx)", BATCH, mint_batch.gas_used, None)
+        (
+            f"OpenZeppelin ERC721URIStorage mint ({BATCH} in one tx)",
+            BATCH,
+            mint_batch.gas_used,
+            None,
+        )
     )
     return rows
 

@@ -33,7 +33,7 @@ BIN = ROOT / ".venv" / "bin"
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 
 # anvil's well-known default accounts (mnemonic "test test ... junk"): for a local chain only.
-DEMO_REGISTRAR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bb478cbed5efcae784d7bf4f2ff80"
+DEMO_REGISTRAR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 DEMO_SIGNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 
 
@@ -43,9 +43,7 @@ def say(message: str) -> None:
 
 def rpc(method: str, params: list | None = None, *, timeout: float = 2.0):
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-    request = urllib.request.Request(
-        RPC_URL, body.encode(), {"Content-Type": "application/json"}
-    )
+    request = urllib.request.Request(RPC_URL, body.encode(), {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.load(response)["result"]
 
@@ -63,13 +61,27 @@ def start_chain() -> subprocess.Popen | None:
         say(f"reusing the chain already running at {RPC_URL}")
         return None
     if running is not None:
-        sys.exit(f"[demo] {RPC_URL} answers with chain id {running}, not {CHAIN_ID}: stop that node.")
+        sys.exit(
+            f"[demo] {RPC_URL} answers with chain id {running}, not {CHAIN_ID}: stop that node."
+        )
     CHAIN_STATE.parent.mkdir(parents=True, exist_ok=True)
     resumed = "resuming" if CHAIN_STATE.exists() else "starting"
     say(f"{resumed} the local chain (state in {CHAIN_STATE.relative_to(ROOT)})")
     process = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", "8545", "--chain-id", str(CHAIN_ID),
-         "--state", str(CHAIN_STATE), "--state-interval", "5", "--silent"],
+        [
+            str(ANVIL),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "8545",
+            "--chain-id",
+            str(CHAIN_ID),
+            "--state",
+            str(CHAIN_STATE),
+            "--state-interval",
+            "5",
+            "--silent",
+        ],
         start_new_session=True,
     )
     for _ in range(100):
@@ -86,8 +98,10 @@ def deployed() -> bool:
     if not DEPLOYMENT.exists():
         return False
     data = json.loads(DEPLOYMENT.read_text())
-    return all(rpc("eth_getCode", [data[name]["address"], "latest"]) not in ("0x", "0x0")
-               for name in ("IssuerRegistry", "Credential"))
+    return all(
+        rpc("eth_getCode", [data[name]["address"], "latest"]) not in ("0x", "0x0")
+        for name in ("IssuerRegistry", "Credential")
+    )
 
 
 def deploy() -> None:
@@ -100,8 +114,9 @@ def deploy() -> None:
 
 def seed() -> None:
     env = demo_env() | {"MICROCRED_PRIVATE_KEY": DEMO_REGISTRAR_KEY}
-    subprocess.run([str(BIN / "python"), str(ROOT / "tools" / "seed_demo.py")], cwd=ROOT, env=env,
-                   check=True)
+    subprocess.run(
+        [str(BIN / "python"), str(ROOT / "tools" / "seed_demo.py")], cwd=ROOT, env=env, check=True
+    )
 
 
 def demo_env() -> dict[str, str]:
@@ -116,20 +131,33 @@ def demo_env() -> dict[str, str]:
 def serve() -> subprocess.Popen:
     say(f"serving the app on http://localhost:{APP_PORT} (Ctrl-C stops the demo)")
     return subprocess.Popen(
-        [str(BIN / "streamlit"), "run", str(ROOT / "frontend" / "app.py"),
-         "--server.port", str(APP_PORT), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=demo_env(), start_new_session=True,
+        [
+            str(BIN / "streamlit"),
+            "run",
+            str(ROOT / "frontend" / "app.py"),
+            "--server.port",
+            str(APP_PORT),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=demo_env(),
+        start_new_session=True,
     )
 
 
 def print_wallet_help() -> None:
-    print(f"""
+    print(
+        f"""
   MetaMask: add a network with RPC URL {RPC_URL} and chain id {CHAIN_ID} (currency ETH),
   then import the demo institution's signer key (a public anvil test key, local use only):
     {DEMO_SIGNER_KEY}
   Or use the "demo signer" on the Issue page, which signs with that key without MetaMask.
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def stop(process: subprocess.Popen | None, name: str) -> None:
@@ -156,6 +184,9 @@ def main() -> int:
     except KeyboardInterrupt:
         print()
         say("stopping")
+    except subprocess.CalledProcessError as err:
+        say(f"a step failed ({' '.join(map(str, err.cmd[-2:]))}, exit {err.returncode}); see above")
+        return 1
     finally:
         stop(app, "the app")
         stop(chain_process, "anvil")

@@ -1,0 +1,301 @@
+"""The app's door to the microcred library: cached clients, and the few calls the pages make.
+
+Configuration is the CLI's: ``MICROCRED_RPC_URL``, ``MICROCRED_DEPLOYMENT``, ``MICROCRED_STORE``
+(environment, or the same keys in Streamlit secrets), plus ``MICROCRED_PUBLIC_URL`` for share
+links. Every library error reaches the pages as a :class:`UserFacingError` with its one sentence.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import streamlit as st
+from eth_account import Account
+
+from microcred import issuance, sharing, verification
+from microcred.chain import Chain
+from microcred.cid import cid_of_token_id
+from microcred.config import Settings
+from microcred.errors import MicrocredError
+from microcred.storage import Store, open_store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+LOCAL_CHAIN_IDS = (31337, 1337)
+EXPLORERS = {1: "https://etherscan.io", 11155111: "https://sepolia.etherscan.io"}
+
+
+class UserFacingError(Exception):
+    """One sentence for the user: what went wrong and what to do."""
+
+
+def _friendly(function: Callable[P, R]) -> Callable[P, R]:
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except MicrocredError as err:
+            raise UserFacingError(str(err)) from err
+
+    return wrapper
+
+
+def _setting(name: str, default: str | None = None) -> str | None:
+    if value := os.environ.get(name):
+        return value
+    try:
+        return str(st.secrets[name]) if name in st.secrets else default
+    except FileNotFoundError:  # no secrets.toml at all
+        return default
+    except Exception:  # noqa: BLE001 - a malformed secrets file must not take the app down
+        return default
+
+
+@st.cache_resource(show_spinner=False)
+def _settings() -> Settings:
+    return Settings.from_env(
+        rpc_url=_setting("MICROCRED_RPC_URL"),
+        deployment_path=_setting("MICROCRED_DEPLOYMENT"),
+        store=_setting("MICROCRED_STORE"),
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _chain() -> Chain:
+    return _settings().chain()
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    return open_store(_settings().store)
+
+
+def chain() -> Chain:
+    try:
+        return _chain()
+    except MicrocredError as err:
+        raise UserFacingError(str(err)) from err
+
+
+def store() -> Store:
+    try:
+        return _store()
+    except MicrocredError as err:
+        raise UserFacingError(str(err)) from err
+
+
+def chain_id() -> int:
+    return chain().chain_id
+
+
+def public_url() -> str:
+    return _setting("MICROCRED_PUBLIC_URL", "http://localhost:8501") or "http://localhost:8501"
+
+
+def public_rpc_url() -> str | None:
+    """The RPC a wallet should add for this chain: only offered for the local demo chain."""
+    return _settings().rpc_url if chain_id() in LOCAL_CHAIN_IDS else None
+
+
+# -------------------------------------------------------------------------------------- verifying
+
+
+@_friendly
+def verify(subject_text: str) -> dict[str, Any]:
+    """The report of ``verify --json``, plus each credential's document and share data."""
+    subject = verification.parse_subject(subject_text)
+    report = verification.verify(chain(), store(), subject)
+    data = report.to_json()
+    for entry, credential in zip(data["credentials"], report.credentials, strict=True):
+        entry["document"] = credential.document.data if credential.document else None
+    return data
+
+
+def share_link(*, address: str | None = None, credential: str | int | None = None) -> str:
+    token = int(credential, 16) if isinstance(credential, str) else credential
+    return sharing.share_link(public_url(), address=address, credential=token)
+
+
+def qr_png(data: str) -> bytes:
+    return sharing.qr_png(data)
+
+
+def linkedin_link(credential: dict[str, Any], *, share: str) -> str | None:
+    if not credential.get("issuedAt"):
+        return None
+    parse = lambda text: datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: E731
+    return sharing.linkedin_add_url(
+        name=credential.get("achievement") or "Credential",
+        organization=(credential.get("issuer") or {}).get("name") or "",
+        issued_at=parse(credential["issuedAt"]),
+        expires_at=parse(credential["expiresAt"]) if credential.get("expiresAt") else None,
+        credential_url=share,
+        credential_id=credential["tokenId"],
+    )
+
+
+def explorer_tx_url(chain_id: int, tx_hash: str | None) -> str | None:
+    base = EXPLORERS.get(chain_id)
+    return f"{base}/tx/{tx_hash}" if base and tx_hash else None
+
+
+# -------------------------------------------------------------------------------------- registry
+
+
+def _issuer_json(issuer: Any) -> dict[str, Any]:
+    return {
+        "id": issuer.id,
+        "name": issuer.name,
+        "status": issuer.status,
+        "active": issuer.active,
+        "profile": issuer.profile_uri,
+        "signers": list(issuer.signers),
+    }
+
+
+@_friendly
+def issuers() -> list[dict[str, Any]]:
+    return [_issuer_json(issuer) for issuer in chain().issuers()]
+
+
+@_friendly
+def signer_status(address: str) -> dict[str, Any] | None:
+    """The issuer ``address`` signs for (id, name, active), or None."""
+    issuer_id, _active = chain().issuer_of(address)
+    if issuer_id == 0:
+        return None
+    return _issuer_json(chain().issuer(issuer_id))
+
+
+@_friendly
+def is_registrar(address: str) -> bool:
+    return chain().is_registrar(address)
+
+
+@_friendly
+def templates_of(issuer_id: int) -> list[dict[str, Any]]:
+    """The issuer's templates with their documents' facts (name, skills, validity)."""
+    rows = []
+    for record in chain().templates_of(issuer_id):
+        row: dict[str, Any] = {
+            "id": f"0x{record.id:064x}",
+            "status": record.status,
+            "published_at": record.published_at,
+            "name": "(document unavailable)",
+            "description": "",
+            "skills": [],
+            "valid_days": None,
+        }
+        try:
+            document = issuance.load_template(store(), record.id)
+        except MicrocredError:
+            pass
+        else:
+            row |= {
+                "name": document.name,
+                "description": document.description,
+                "skills": list(document.skills),
+                "valid_days": document.valid_days,
+            }
+        rows.append(row)
+    return rows
+
+
+@_friendly
+def activity() -> list[dict[str, Any]]:
+    """Credentials issued and revoked per day and issuer, for the Registry charts."""
+    return [event.to_json() for event in chain().activity()]
+
+
+# -------------------------------------------------------------------------------------- writing
+
+
+@_friendly
+def registrar_tx(action: str, **kwargs: Any) -> dict[str, Any]:
+    """Calldata for a registry action: register, suspend, reinstate, add_signer, remove_signer."""
+    return chain().registry_tx(action, **kwargs)
+
+
+@_friendly
+def revoke_tx(token_id: int, reason: str) -> dict[str, Any]:
+    return chain().unsigned(chain().credential.functions.revoke(token_id, reason))
+
+
+@_friendly
+def burn_tx(token_id: int) -> dict[str, Any]:
+    return chain().unsigned(chain().credential.functions.burn(token_id))
+
+
+@_friendly
+def prepare_template(*, issuer_id: int, image: tuple[bytes, str] | None, **fields: Any) -> dict:
+    """Store the template (and its image) on IPFS; returns its facts and the publish calldata."""
+    image_uri = f"ipfs://{store().put(image[0])}" if image else None
+    template = issuance.build_issuer_template(
+        chain(), issuer_id=issuer_id, image=image_uri, **fields
+    )
+    store().put(template.bytes)
+    tx = chain().unsigned(chain().registry.functions.publishTemplate(template.template_id))
+    return {"name": template.name, "cid": template.cid, "id": template.template_id, "tx": tx}
+
+
+@_friendly
+def read_recipients_csv(text: str) -> list[issuance.Recipient]:
+    return issuance.read_csv_text(text, now=chain().latest_timestamp())
+
+
+@_friendly
+def prepare_issue(
+    *, signer: str, template_id: int, recipients: Sequence[issuance.Recipient]
+) -> dict[str, Any]:
+    """Validate everything, build and store the documents; returns the batches' calldata."""
+    plan = issuance.plan(
+        chain(), store(), signer=signer, template_id=template_id, recipients=recipients
+    )
+    return {
+        "token_ids": [f"0x{t:064x}" for t in plan.token_ids],
+        "already": [f"0x{t:064x}" for t in plan.already],
+        "txs": [chain().unsigned(call) for call in plan.calls],
+    }
+
+
+@_friendly
+def confirm_sent(tx_hash: str, expected: dict[str, Any]) -> dict[str, Any]:
+    """Trust the chain, not the wallet: the mined transaction must be the one the library built."""
+    return chain().confirm_sent(tx_hash, expected)
+
+
+# -------------------------------------------------------------------------------------- demo signer
+
+
+def demo_signer_address() -> str | None:
+    """The demo signer's address, on a local chain with MICROCRED_DEMO_SIGNER_KEY set; else None."""
+    key = _setting("MICROCRED_DEMO_SIGNER_KEY")
+    if not key:
+        return None
+    try:
+        if chain_id() not in LOCAL_CHAIN_IDS:
+            return None
+    except UserFacingError:
+        return None
+    return Account.from_key(key).address
+
+
+@_friendly
+def send_with_demo_signer(tx: dict[str, Any]) -> dict[str, Any]:
+    key = _setting("MICROCRED_DEMO_SIGNER_KEY")
+    if not key or chain_id() not in LOCAL_CHAIN_IDS:
+        raise UserFacingError("The demo signer only exists on the local demo chain.")
+    return chain().send_unsigned(tx, Account.from_key(key))
+
+
+def document_cid(token_id: int) -> str:
+    return cid_of_token_id(token_id)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,78 @@
+"""Rendering helpers shared by the pages. Everything from a document is untrusted: it is shown as
+text (escaped for Markdown) and never as HTML."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+VERDICTS: dict[str, tuple[str, str, str]] = {
+    # status: (label, colour for st.badge, icon)
+    "valid": ("Valid", "green", ":material/verified:"),
+    "revoked": ("Revoked", "red", ":material/block:"),
+    "expired": ("Expired", "orange", ":material/schedule:"),
+    "issuer_suspended": ("Issuer suspended", "orange", ":material/gpp_maybe:"),
+    "tampered": ("Tampered", "red", ":material/dangerous:"),
+    "unavailable": ("Document unavailable", "gray", ":material/cloud_off:"),
+    "not_found": ("Not found", "gray", ":material/help:"),
+}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~:$])")
+
+
+def md(text: object) -> str:
+    """Escape a value for st.markdown, so a document can never inject links, images or formatting."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+_SAFE_URL = re.compile(r"^https?://[^\s()<>\[\]\\\"']+$")
+
+
+def link(url: object) -> str:
+    """A Markdown link for a plain http(s) URL; anything else (ipfs://, javascript:, junk) as text."""
+    text = str(url)
+    if _SAFE_URL.match(text):
+        return f"[{md(text)}]({text})"
+    return md(text)
+
+
+def short(value: str, keep: int = 6) -> str:
+    return value if len(value) <= 2 * keep + 3 else f"{value[: keep + 2]}…{value[-keep:]}"
+
+
+def when(timestamp: int | str | None, *, never: str = "never") -> str:
+    """A Unix time or ISO string as a date people read."""
+    if timestamp in (None, 0, ""):
+        return never
+    if isinstance(timestamp, str):
+        try:
+            moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+        except ValueError:
+            return timestamp
+    else:
+        moment = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    return moment.strftime("%d %b %Y")
+
+
+def verdict_badge(status: str) -> None:
+    label, colour, icon = VERDICTS.get(status, (status, "gray", ":material/help:"))
+    st.badge(label, color=colour, icon=icon)  # type: ignore[arg-type]
+
+
+def checks_table(checks: list[dict[str, Any]]) -> None:
+    rows = [
+        {
+            "check": c["name"],
+            "result": "passed" if c["ok"] else "failed",
+            "detail": c.get("detail") or "",
+        }
+        for c in checks
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def error(message: str) -> None:
+    st.error(md(message), icon=":material/error:")

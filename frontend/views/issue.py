@@ -1,0 +1,168 @@
+"""Issue: institution staff issue credentials (one, or a CSV) and revoke them, signing in their wallet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import services
+import streamlit as st
+from tx_flow import choose_sender, reset_flow, transaction_flow, wallet_state
+from ui import error, md
+
+from microcred.issuance import Recipient
+
+st.title("Issue credentials")
+st.caption(
+    "Choose a template, name the learners' wallets, and sign. The documents go to IPFS first; "
+    "the chain then records each credential's fingerprint. Nothing is sent until every row is valid."
+)
+
+wallet = wallet_state()
+sender = choose_sender("issue", wallet)
+if sender is None:
+    st.stop()
+try:
+    signer = services.signer_status(sender.address)
+except services.UserFacingError as err:
+    error(str(err))
+    st.stop()
+if signer is None:
+    st.warning(
+        f"{sender.address} does not sign for any institution, so it cannot issue. Ask your "
+        "institution's staff to add this address as a signer.",
+        icon=":material/person_off:",
+    )
+    st.stop()
+if not signer["active"]:
+    st.error(f"{md(signer['name'])} is suspended: it cannot issue or revoke until reinstated.")
+    st.stop()
+st.success(
+    f"Signing for **{md(signer['name'])}** (issuer #{signer['id']}).", icon=":material/badge:"
+)
+
+templates = [t for t in services.templates_of(signer["id"]) if t["status"] == "published"]
+if not templates:
+    st.info("Publish a template first (Templates page): every credential awards one.")
+    st.stop()
+by_id = {t["id"]: t for t in templates}
+template_id = st.selectbox(
+    "Template", options=list(by_id), format_func=lambda i: by_id[i]["name"], key="issue_template"
+)
+template = by_id[template_id]
+if template["description"]:
+    st.caption(md(template["description"]))
+
+single, bulk, revoke = st.tabs(["One learner", "Many learners (CSV)", "Revoke"])
+
+with single, st.form("issue_single_form"):
+    address = st.text_input("Recipient wallet", key="issue_recipient", placeholder="0x…")
+    expires = st.date_input("Expires (optional)", value=None, key="issue_expires")
+    evidence = st.text_input("Evidence link (optional)", key="issue_evidence")
+    name = st.text_input(
+        "Learner's name (optional: public forever, only with the learner's consent)",
+        key="issue_name",
+    )
+    if st.form_submit_button("Prepare credential", type="primary"):
+        try:
+            recipient = Recipient(
+                address=address.strip(),
+                expires=datetime.combine(expires, time(23, 59, 59), UTC) if expires else None,
+                evidence=(evidence.strip(),) if evidence.strip() else (),
+                name=name.strip() or None,
+            )
+            st.session_state["issue_plan"] = services.prepare_issue(
+                signer=sender.address, template_id=int(template_id, 16), recipients=[recipient]
+            )
+            reset_flow("issue_send")
+        except (services.UserFacingError, ValueError) as err:
+            error(str(err))
+
+with bulk:
+    st.markdown(
+        "A CSV with a header row: `address` (required), and optionally `expires` (YYYY-MM-DD), "
+        "`evidence` (a link), `name` (public: only with consent)."
+    )
+    upload = st.file_uploader("Recipients CSV", type=["csv"], key="issue_csv")
+    if upload is not None:
+        try:
+            text = upload.getvalue().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            error("The CSV file is not UTF-8 text: save it as 'CSV UTF-8' and upload it again.")
+            text = None
+        if text is not None:
+            try:
+                recipients = services.read_recipients_csv(text)
+            except services.UserFacingError as err:
+                error(str(err))
+            else:
+                st.dataframe(
+                    [
+                        {
+                            "line": r.line,
+                            "address": r.address,
+                            "expires": r.expires.date().isoformat() if r.expires else "",
+                            "evidence": " ".join(r.evidence),
+                            "name": r.name or "",
+                        }
+                        for r in recipients
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                    key="issue_csv_preview",
+                )
+                if st.button(
+                    f"Prepare {len(recipients)} credentials",
+                    key="issue_csv_prepare",
+                    type="primary",
+                ):
+                    try:
+                        with st.spinner("Building and storing the documents…"):
+                            st.session_state["issue_plan"] = services.prepare_issue(
+                                signer=sender.address,
+                                template_id=int(template_id, 16),
+                                recipients=recipients,
+                            )
+                        reset_flow("issue_send")
+                    except services.UserFacingError as err:
+                        error(str(err))
+
+plan = st.session_state.get("issue_plan")
+if plan:
+    count, already = len(plan["token_ids"]), len(plan["already"])
+    if already:
+        st.info(f"{already} of {count} credentials were issued already; they are skipped.")
+    if plan["txs"]:
+        st.markdown(
+            f"**{count - already} credential(s)** ready, in {len(plan['txs'])} transaction(s)."
+        )
+        receipts = transaction_flow("issue_send", sender, wallet, plan["txs"], label="Issue")
+        if receipts:
+            st.success(f"Issued {count - already} credential(s).", icon=":material/task_alt:")
+            st.session_state["issue_done"] = plan["token_ids"]
+            st.session_state["issue_plan"] = None
+    else:
+        st.session_state["issue_done"] = plan["token_ids"]
+        st.session_state["issue_plan"] = None
+for token_id in st.session_state.get("issue_done") or []:
+    st.markdown(f"- Issued `{token_id}`: {md(services.share_link(credential=token_id))}")
+
+with revoke, st.form("issue_revoke_form"):
+    token = st.text_input("Credential id (0x + 64 hex)", key="issue_revoke_token")
+    reason = st.text_input("Reason (public)", key="issue_revoke_reason")
+    if st.form_submit_button("Prepare revocation"):
+        text = token.strip()
+        if len(text) != 66 or not text.startswith("0x"):
+            error(f"{text!r} is not a credential id (0x followed by 64 hex digits).")
+        elif not reason.strip():
+            error("A revocation needs a reason: it is shown to everyone who verifies.")
+        else:
+            try:
+                st.session_state["issue_revoke"] = services.revoke_tx(int(text, 16), reason.strip())
+                reset_flow("issue_revoke_send")
+            except (services.UserFacingError, ValueError) as err:
+                error(str(err))
+if revoke_tx := st.session_state.get("issue_revoke"):
+    with revoke:
+        if transaction_flow("issue_revoke_send", sender, wallet, [revoke_tx], label="Revoke"):
+            st.success("Revoked: verifiers now see it as revoked, with your reason.")
+            st.session_state["issue_revoke"] = None

@@ -1,0 +1,96 @@
+"""Verify: anyone checks the credentials of a wallet, a token id or a share link. No wallet needed."""
+
+from __future__ import annotations
+
+import json
+
+import services
+import streamlit as st
+from ui import checks_table, error, link, md, verdict_badge, when
+
+
+def _subject_from_query() -> str:
+    params = st.query_params
+    return params.get("credential") or params.get("address") or ""
+
+
+def render() -> None:
+    st.title("Verify credentials")
+    st.caption(
+        "Paste a learner's wallet address, a credential id or a share link. The result is computed "
+        "here from the blockchain and the document's own hash: nobody needs to be asked."
+    )
+    initial = _subject_from_query()
+    with st.form("verify_form", border=False):
+        subject = st.text_input(
+            "Wallet address, credential id or share link",
+            value=initial,
+            key="verify_subject",
+            placeholder="0x…",
+        )
+        submitted = st.form_submit_button("Verify", type="primary", key="verify_submit")
+    subject = (subject or "").strip()
+    if not subject or not (submitted or initial):
+        return
+    try:
+        with st.spinner("Checking the chain and the documents…"):
+            report = services.verify(subject)
+    except services.UserFacingError as err:
+        error(str(err))
+        return
+    render_report(report)
+
+
+def render_report(report: dict) -> None:
+    credentials = report["credentials"]
+    if not credentials:
+        st.info(f"No credentials found for {md(report['subject'])}.", icon=":material/search_off:")
+        return
+    counts: dict[str, int] = {}
+    for credential in credentials:
+        counts[credential["status"]] = counts.get(credential["status"], 0) + 1
+    summary = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+    st.subheader(f"{len(credentials)} credential{'s' if len(credentials) != 1 else ''}: {summary}")
+    for credential in credentials:
+        credential_card(credential, chain_id=report["chainId"])
+
+
+def credential_card(credential: dict, *, chain_id: int) -> None:
+    token_id = credential["tokenId"]
+    issuer = credential.get("issuer") or {}
+    with st.container(border=True, key=f"verify_card_{token_id}"):
+        top = st.columns([4, 2])
+        with top[0]:
+            st.markdown(f"### {md(credential.get('achievement') or 'Unknown achievement')}")
+            st.markdown(
+                f"Issued by **{md(issuer.get('name') or 'unknown issuer')}** "
+                f"(issuer #{issuer.get('id', '?')}) to `{credential.get('holder') or 'nobody'}`"
+            )
+        with top[1]:
+            verdict_badge(credential["status"])
+            if credential.get("revocationReason"):
+                st.markdown(f"Reason: {md(credential['revocationReason'])}")
+        cols = st.columns(2)
+        cols[0].metric("Issued", when(credential.get("issuedAt")))
+        cols[1].metric("Expires", when(credential.get("expiresAt")))
+        st.caption(f"Credential id `{token_id}`")
+        with st.expander("Checks behind this verdict"):
+            checks_table(credential.get("checks") or [])
+        document = credential.get("document")
+        if document:
+            evidence = document.get("evidence") or []
+            if evidence:
+                st.markdown("**Evidence**")
+                for item in evidence:
+                    url = item.get("id") if isinstance(item, dict) else item
+                    st.markdown(f"- {link(url)}")
+            with st.expander("Credential document (Open Badges 3.0 JSON)"):
+                st.code(json.dumps(document, indent=2, ensure_ascii=False), language="json")
+        share = services.share_link(credential=token_id)
+        st.caption(f"Share link: {md(share)}")
+        explorer = services.explorer_tx_url(chain_id, credential.get("issueTx"))
+        if explorer:
+            st.link_button("View the transaction", explorer)
+
+
+render()
