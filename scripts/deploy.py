@@ -34,7 +34,9 @@ def _deployer(account):
 
 def _record(contract) -> ContractDeployment:
     receipt = chain.get_receipt(contract.txn_hash)
-    return ContractDeployment(address=contract.address, block=receipt.block_number, tx=receipt.txn_hash)
+    return ContractDeployment(
+        address=contract.address, block=receipt.block_number, tx=receipt.txn_hash
+    )
 
 
 @click.command(cls=ConnectedProviderCommand)

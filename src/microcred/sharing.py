@@ -44,7 +44,9 @@ def share_link(base_url: str, *, address: str | None = None, credential: int | N
 
 def qr_png(data: str, *, box_size: int = 8) -> bytes:
     """A QR code of ``data`` as PNG bytes (medium error correction, prints and scans well)."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=2)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=2
+    )
     code.add_data(data)
     code.make(fit=True)
     buffer = io.BytesIO()

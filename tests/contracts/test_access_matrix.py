@@ -1,0 +1,178 @@
+"""Who can do what: every state-changing function of both contracts against every role.
+
+Each cell of the table is either ``ok`` (the transaction succeeds) or the custom error it reverts
+with. When that error names an ``account``, the test also checks that it names the caller.
+
+The target of each call is Acme (issuer 1, signers ``issuer_signer`` and ``second_signer``), a
+credential Acme issued to ``holder``, or a template Acme published; see conftest.py.
+"""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from ape.contracts.base import ContractTransactionHandler
+
+ACME, SUSPENDED = 1, 3
+NEVER = 0
+
+ROLES = ["admin", "registrar", "issuer", "other", "suspended", "holder", "stranger"]
+
+# Role column -> fixture name.
+ROLE_FIXTURES = {
+    "admin": "admin",
+    "registrar": "registrar",
+    "issuer": "issuer_signer",
+    "other": "other_issuer_signer",
+    "suspended": "suspended_signer",
+    "holder": "holder",
+    "stranger": "stranger",
+}
+
+ERRORS = {
+    "AccessCtl": "AccessControlUnauthorizedAccount",
+    "BadConfirm": "AccessControlBadConfirmation",
+    "RegSigner": "IssuerRegistryUnauthorizedSigner",
+    "NotActive": "IssuerRegistryIssuerNotActive",
+    "CredSigner": "CredentialUnauthorizedSigner",
+    "NotIssuer": "CredentialNotIssuerSigner",
+    "NotHolder": "CredentialNotHolder",
+    "NoTransfer": "CredentialNonTransferable",
+    "NoApprove": "CredentialApprovalDisabled",
+}
+
+# fmt: off
+MATRIX = """
+function              admin      registrar  issuer     other      suspended  holder     stranger
+registerIssuer        ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
+updateIssuerProfile   ok         ok         ok         RegSigner  RegSigner  RegSigner  RegSigner
+suspendIssuer         ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
+reinstateIssuer       ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
+addSigner             ok         ok         ok         RegSigner  RegSigner  RegSigner  RegSigner
+removeSigner          ok         ok         ok         RegSigner  RegSigner  RegSigner  RegSigner
+publishTemplate       RegSigner  RegSigner  ok         ok         NotActive  RegSigner  RegSigner
+retireTemplate        RegSigner  RegSigner  ok         RegSigner  NotActive  RegSigner  RegSigner
+grantRole             ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
+revokeRole            ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
+renounceRole          BadConfirm ok         BadConfirm BadConfirm BadConfirm BadConfirm BadConfirm
+issue                 CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
+issueBatch            CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
+reissue               NotIssuer  NotIssuer  ok         NotIssuer  NotIssuer  NotIssuer  NotIssuer
+revoke                NotIssuer  NotIssuer  ok         NotIssuer  NotIssuer  NotIssuer  NotIssuer
+revokeBatch           CredSigner CredSigner ok         NotIssuer  CredSigner CredSigner CredSigner
+burn                  NotHolder  NotHolder  NotHolder  NotHolder  NotHolder  ok         NotHolder
+transferFrom          NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
+safeTransferFrom      NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
+safeTransferFrom+data NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
+approve               NoApprove  NoApprove  NoApprove  NoApprove  NoApprove  NoApprove  NoApprove
+setApprovalForAll     NoApprove  NoApprove  NoApprove  NoApprove  NoApprove  NoApprove  NoApprove
+"""
+# fmt: on
+
+
+def parse_matrix() -> list[tuple[str, str, str]]:
+    lines = [line.split() for line in MATRIX.strip().splitlines()]
+    header, rows = lines[0], lines[1:]
+    assert header[1:] == ROLES
+    return [(row[0], role, cell) for row in rows for role, cell in zip(ROLES, row[1:], strict=True)]
+
+
+CELLS = parse_matrix()
+
+
+def test_matrix_covers_every_state_changing_function(registry, credential):
+    """A new external function must get a row in the table."""
+    functions = {function for function, _, _ in CELLS}
+    for contract in (registry, credential):
+        for abi in contract.contract_type.mutable_methods:
+            assert abi.name in functions, f"{abi.name} has no row in the access matrix"
+    # Pure functions the contract could never change state in still belong to ERC-721's surface.
+    for name in ("transferFrom", "safeTransferFrom", "approve", "setApprovalForAll"):
+        assert name in functions
+
+
+def overload(contract, signature: str) -> ContractTransactionHandler:
+    """One overload of a method, sent as a transaction (not a call) even if it is pure."""
+    name = signature.split("(")[0]
+    abis = [abi for abi in getattr(contract, name).abis if abi.selector == signature]
+    assert len(abis) == 1, signature
+    return ContractTransactionHandler(contract, abis)
+
+
+@pytest.fixture
+def act(
+    registry,
+    credential,
+    issuer_signer,
+    second_signer,
+    holder,
+    stranger,
+    spare_key,
+    registrar,
+    create_credential,
+    create_template,
+    create_token_id,
+):
+    """The call each row of the table makes, against a credential and a template of Acme."""
+    token_id = create_credential()
+    template_id = create_template()
+    registrar_role = registry.REGISTRAR_ROLE()
+
+    calls = {
+        "registerIssuer": lambda s: registry.registerIssuer("New", "", [spare_key], sender=s),
+        "updateIssuerProfile": lambda s: registry.updateIssuerProfile(
+            ACME, "Renamed", "ipfs://p", sender=s
+        ),
+        "suspendIssuer": lambda s: registry.suspendIssuer(ACME, "audit", sender=s),
+        "reinstateIssuer": lambda s: registry.reinstateIssuer(SUSPENDED, sender=s),
+        "addSigner": lambda s: registry.addSigner(ACME, spare_key, sender=s),
+        "removeSigner": lambda s: registry.removeSigner(ACME, second_signer, sender=s),
+        "publishTemplate": lambda s: registry.publishTemplate(create_token_id(), sender=s),
+        "retireTemplate": lambda s: registry.retireTemplate(template_id, sender=s),
+        "grantRole": lambda s: registry.grantRole(registrar_role, spare_key, sender=s),
+        "revokeRole": lambda s: registry.revokeRole(registrar_role, registrar, sender=s),
+        "renounceRole": lambda s: registry.renounceRole(registrar_role, registrar, sender=s),
+        "issue": lambda s: credential.issue(holder, create_token_id(), NEVER, sender=s),
+        "issueBatch": lambda s: credential.issueBatch(
+            [holder], [create_token_id()], [NEVER], sender=s
+        ),
+        "reissue": lambda s: credential.reissue(
+            holder, create_token_id(), NEVER, token_id, sender=s
+        ),
+        "revoke": lambda s: credential.revoke(token_id, "reason", sender=s),
+        "revokeBatch": lambda s: credential.revokeBatch([token_id], "reason", sender=s),
+        "burn": lambda s: credential.burn(token_id, sender=s),
+        "transferFrom": lambda s: overload(credential, "transferFrom(address,address,uint256)")(
+            holder, stranger, token_id, sender=s
+        ),
+        "safeTransferFrom": lambda s: overload(
+            credential, "safeTransferFrom(address,address,uint256)"
+        )(holder, stranger, token_id, sender=s),
+        "safeTransferFrom+data": lambda s: overload(
+            credential, "safeTransferFrom(address,address,uint256,bytes)"
+        )(holder, stranger, token_id, b"", sender=s),
+        "approve": lambda s: overload(credential, "approve(address,uint256)")(
+            stranger, token_id, sender=s
+        ),
+        "setApprovalForAll": lambda s: overload(credential, "setApprovalForAll(address,bool)")(
+            stranger, True, sender=s
+        ),
+    }
+    return calls
+
+
+@pytest.mark.parametrize("function, role, expected", CELLS, ids=[f"{f}-{r}" for f, r, _ in CELLS])
+def test_access_matrix(request, registry, credential, act, function, role, expected):
+    sender = request.getfixturevalue(ROLE_FIXTURES[role])
+    call = act[function]
+    if expected == "ok":
+        receipt = call(sender)
+        assert not receipt.failed
+        return
+    contract = registry if ERRORS[expected].startswith(("IssuerRegistry", "Access")) else credential
+    error = getattr(contract, ERRORS[expected])
+    expected_args = (
+        {"account": sender.address} if "account" in [i.name for i in error.abi.inputs] else {}
+    )
+    with ape.reverts(error, **expected_args):
+        call(sender)

@@ -1,0 +1,361 @@
+"""Property test: random actions by random actors keep the registry's and credentials' invariants.
+
+A Hypothesis state machine drives both contracts on the real local chain and keeps a model of what
+should have happened; each action's outcome (success or the exact custom error) is predicted from
+the model, and after every step the chain is compared with the model:
+
+- only signers of active issuers ever issue (every issue the model forbids reverts);
+- no credential ever changes holder, except to zero when its holder burns it;
+- revoked stays revoked;
+- balanceOf equals the number of live credentials each account holds;
+- a removed signer can do nothing (it signs for no issuer, and issuing or revoking reverts);
+- an issuer always has at least one signer.
+
+Each example starts from the session fixtures' state and is rolled back by chain snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ape
+import pytest
+from ape.contracts.base import ContractTransactionHandler
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from microcred.cid import token_id_of
+
+NEVER = 0
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ACTIVE, SUSPENDED = 1, 2
+TRANSFER_SIGNATURES = [
+    "transferFrom(address,address,uint256)",
+    "safeTransferFrom(address,address,uint256)",
+    "safeTransferFrom(address,address,uint256,bytes)",
+]
+
+actors = st.integers(min_value=0, max_value=9)  # index into the ten test accounts
+picks = st.integers(min_value=0, max_value=10_000)  # index (modulo) into the issued credentials
+
+
+@dataclass
+class Token:
+    token_id: int
+    issuer_id: int
+    holder: str  # the address it was issued to; never changes
+    burned: bool = False
+    revoked: bool = False
+
+
+def overload(contract, signature: str) -> ContractTransactionHandler:
+    name = signature.split("(")[0]
+    abis = [abi for abi in getattr(contract, name).abis if abi.selector == signature]
+    return ContractTransactionHandler(contract, abis)
+
+
+class CredentialMachine(RuleBasedStateMachine):
+    # Set by the test before the machine runs.
+    registry = None
+    credential = None
+    accounts: list = []
+    registrars: set[str] = set()
+    outcomes: list[str] = []  # every predicted outcome, across examples
+
+    @initialize()
+    def start(self):
+        self.snapshot = ape.chain.snapshot()
+        self.nonce = 0
+        self.status: dict[int, int] = {}
+        self.signers: dict[int, set[str]] = {}
+        for issuer in self.registry.issuers():
+            self.status[issuer.id] = issuer.status
+            self.signers[issuer.id] = set(issuer.signers)
+        self.tokens: list[Token] = []
+        self.removed: set[str] = set()  # keys removed from an issuer and not signing since
+        # A few credentials from the start, so revoking, burning and transfers have targets.
+        for issuer_id in (1, 2):
+            signer = self.account(min(self.signers[issuer_id]))
+            recipients = [self.accounts[6], self.accounts[9], self.accounts[issuer_id + 6]]
+            ids = [self.fresh_id() for _ in recipients]
+            receipt = self.credential.issueBatch(recipients, ids, [NEVER] * 3, sender=signer)
+            self.record_issue(receipt, signer.address, [r.address for r in recipients], ids)
+
+    def teardown(self):
+        if hasattr(self, "snapshot"):
+            ape.chain.restore(self.snapshot)
+
+    # ------------------------------------------------------------------ model helpers
+
+    def issuer_of(self, address: str) -> int:
+        return next((i for i, keys in self.signers.items() if address in keys), 0)
+
+    def can_issue(self, address: str) -> bool:
+        issuer_id = self.issuer_of(address)
+        return issuer_id != 0 and self.status[issuer_id] == ACTIVE
+
+    def account(self, address: str):
+        return next(a for a in self.accounts if a.address == address)
+
+    def fresh_id(self) -> int:
+        self.nonce += 1
+        return token_id_of(b"property-document-%d" % self.nonce)
+
+    def expect(self, contract, error: str | None, call):
+        self.outcomes.append(error or "ok")
+        if error is None:
+            return call()
+        with ape.reverts(getattr(contract, error)):
+            call()
+        return None
+
+    def manage_error(self, actor: str, issuer_id: int) -> str | None:
+        """What IssuerRegistry._checkCanManage says for `actor` managing `issuer_id`."""
+        if actor in self.registrars:
+            return None
+        if self.issuer_of(actor) != issuer_id:
+            return "IssuerRegistryUnauthorizedSigner"
+        if self.status[issuer_id] != ACTIVE:
+            return "IssuerRegistryIssuerNotActive"
+        return None
+
+    def record_issue(self, receipt, actor: str, recipients: list[str], ids: list[int]):
+        issuer_id = self.issuer_of(actor)
+        events = receipt.events.filter(self.credential.CredentialIssued)
+        assert [(e.tokenId, e.issuerId, e.signer) for e in events] == [
+            (token_id, issuer_id, actor) for token_id in ids
+        ]
+        for token_id, recipient in zip(ids, recipients, strict=True):
+            self.tokens.append(Token(token_id, issuer_id, recipient))
+
+    # ------------------------------------------------------------------ credentials
+
+    @rule(actor=actors, recipient=actors)
+    def issue(self, actor, recipient):
+        signer, to = self.accounts[actor], self.accounts[recipient]
+        token_id = self.fresh_id()
+        allowed = self.can_issue(signer.address)
+        receipt = self.expect(
+            self.credential,
+            None if allowed else "CredentialUnauthorizedSigner",
+            lambda: self.credential.issue(to, token_id, NEVER, sender=signer),
+        )
+        if allowed:
+            self.record_issue(receipt, signer.address, [to.address], [token_id])
+
+    @rule(actor=actors, recipients=st.lists(actors, min_size=1, max_size=4))
+    def issue_batch(self, actor, recipients):
+        signer = self.accounts[actor]
+        to = [self.accounts[r] for r in recipients]
+        ids = [self.fresh_id() for _ in recipients]
+        allowed = self.can_issue(signer.address)
+        receipt = self.expect(
+            self.credential,
+            None if allowed else "CredentialUnauthorizedSigner",
+            lambda: self.credential.issueBatch(to, ids, [NEVER] * len(ids), sender=signer),
+        )
+        if allowed:
+            self.record_issue(receipt, signer.address, [a.address for a in to], ids)
+
+    @precondition(lambda self: self.tokens)
+    @rule(actor=actors, pick=picks, by_its_issuer=st.booleans())
+    def revoke(self, actor, pick, by_its_issuer):
+        token = self.tokens[pick % len(self.tokens)]
+        signer = self.accounts[actor]
+        if by_its_issuer:  # half the time, a current signer of the credential's issuer tries
+            signer = self.account(min(self.signers[token.issuer_id]))
+        if not (
+            self.issuer_of(signer.address) == token.issuer_id and self.can_issue(signer.address)
+        ):
+            error = "CredentialNotIssuerSigner"
+        elif token.revoked:
+            error = "CredentialAlreadyRevoked"
+        else:
+            error = None
+        self.expect(
+            self.credential,
+            error,
+            lambda: self.credential.revoke(token.token_id, "property test", sender=signer),
+        )
+        if error is None:
+            token.revoked = True
+
+    @precondition(lambda self: self.tokens)
+    @rule(actor=actors, pick=picks, by_holder=st.booleans())
+    def burn(self, actor, pick, by_holder):
+        token = self.tokens[pick % len(self.tokens)]
+        account = self.account(token.holder) if by_holder else self.accounts[actor]
+        if token.burned:
+            error = "ERC721NonexistentToken"
+        elif token.holder != account.address:
+            error = "CredentialNotHolder"
+        else:
+            error = None
+        self.expect(
+            self.credential, error, lambda: self.credential.burn(token.token_id, sender=account)
+        )
+        if error is None:
+            token.burned = True
+
+    @precondition(lambda self: self.tokens)
+    @rule(actor=actors, to=actors, pick=picks, kind=st.sampled_from(TRANSFER_SIGNATURES))
+    def attempt_transfer(self, actor, to, pick, kind):
+        token = self.tokens[pick % len(self.tokens)]
+        method = overload(self.credential, kind)
+        args = [token.holder, self.accounts[to], token.token_id]
+        if kind.endswith("bytes)"):
+            args.append(b"")
+        with ape.reverts(self.credential.CredentialNonTransferable, tokenId=token.token_id):
+            method(*args, sender=self.accounts[actor])
+
+    # ------------------------------------------------------------------ issuers
+
+    @rule(actor=actors, issuer_id=st.sampled_from([1, 2, 3]))
+    def suspend(self, actor, issuer_id):
+        account = self.accounts[actor]
+        if account.address not in self.registrars:
+            error = "AccessControlUnauthorizedAccount"
+        elif self.status[issuer_id] != ACTIVE:
+            error = "IssuerRegistryIssuerNotActive"
+        else:
+            error = None
+        self.expect(
+            self.registry,
+            error,
+            lambda: self.registry.suspendIssuer(issuer_id, "property test", sender=account),
+        )
+        if error is None:
+            self.status[issuer_id] = SUSPENDED
+
+    @rule(actor=actors, issuer_id=st.sampled_from([1, 2, 3]))
+    def reinstate(self, actor, issuer_id):
+        account = self.accounts[actor]
+        if account.address not in self.registrars:
+            error = "AccessControlUnauthorizedAccount"
+        elif self.status[issuer_id] != SUSPENDED:
+            error = "IssuerRegistryIssuerNotSuspended"
+        else:
+            error = None
+        self.expect(
+            self.registry, error, lambda: self.registry.reinstateIssuer(issuer_id, sender=account)
+        )
+        if error is None:
+            self.status[issuer_id] = ACTIVE
+
+    @rule(actor=actors, issuer_id=st.sampled_from([1, 2, 3]), key=actors)
+    def add_signer(self, actor, issuer_id, key):
+        account, new_key = self.accounts[actor], self.accounts[key].address
+        error = self.manage_error(account.address, issuer_id)
+        if error is None and self.issuer_of(new_key) != 0:
+            error = "IssuerRegistrySignerTaken"
+        self.expect(
+            self.registry,
+            error,
+            lambda: self.registry.addSigner(issuer_id, new_key, sender=account),
+        )
+        if error is None:
+            self.signers[issuer_id].add(new_key)
+            self.removed.discard(new_key)
+
+    @rule(actor=actors, issuer_id=st.sampled_from([1, 2, 3]), key=actors)
+    def remove_signer(self, actor, issuer_id, key):
+        account, old_key = self.accounts[actor], self.accounts[key].address
+        error = self.manage_error(account.address, issuer_id)
+        if error is None and old_key not in self.signers[issuer_id]:
+            error = "IssuerRegistryNotASigner"
+        elif error is None and len(self.signers[issuer_id]) == 1:
+            error = "IssuerRegistryLastSigner"
+        self.expect(
+            self.registry,
+            error,
+            lambda: self.registry.removeSigner(issuer_id, old_key, sender=account),
+        )
+        if error is None:
+            self.signers[issuer_id].discard(old_key)
+            self.removed.add(old_key)
+
+    @precondition(lambda self: self.removed)
+    @rule(pick=picks)
+    def removed_signer_can_do_nothing(self, pick):
+        key = sorted(self.removed)[pick % len(self.removed)]
+        account = self.account(key)
+        assert self.registry.issuerOf(key) == (0, False)
+        with ape.reverts(self.credential.CredentialUnauthorizedSigner, account=key):
+            self.credential.issue(account, self.fresh_id(), NEVER, sender=account)
+        if self.tokens:
+            token = self.tokens[pick % len(self.tokens)]
+            with ape.reverts(self.credential.CredentialNotIssuerSigner, account=key):
+                self.credential.revoke(token.token_id, "removed key", sender=account)
+        if key not in self.registrars:
+            issuer_id = pick % 3 + 1
+            with ape.reverts(self.registry.IssuerRegistryUnauthorizedSigner, account=key):
+                self.registry.addSigner(issuer_id, key, sender=account)
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def credentials_match_the_model(self):
+        if not hasattr(self, "tokens") or not self.tokens:
+            return
+        statuses = self.credential.credentials([t.token_id for t in self.tokens])
+        for token, status in zip(self.tokens, statuses, strict=True):
+            # The holder never changes; it only becomes zero when its holder burned it.
+            assert status.holder == (ZERO_ADDRESS if token.burned else token.holder)
+            assert status.issuerId == token.issuer_id
+            # Revoked stays revoked.
+            assert (status.revokedAt != 0) == token.revoked
+            assert status.valid == (
+                not token.burned and not token.revoked and self.status[token.issuer_id] == ACTIVE
+            )
+
+    @invariant()
+    def balances_count_live_credentials(self):
+        if not hasattr(self, "tokens"):
+            return
+        for account in self.accounts:
+            live = sum(1 for t in self.tokens if t.holder == account.address and not t.burned)
+            assert self.credential.balanceOf(account) == live
+
+    @invariant()
+    def every_issuer_has_a_signer_and_matches_the_model(self):
+        if not hasattr(self, "signers"):
+            return
+        for issuer in self.registry.issuers():
+            assert len(issuer.signers) >= 1
+            assert set(issuer.signers) == self.signers[issuer.id]
+            assert issuer.status == self.status[issuer.id]
+
+
+def test_random_actions_keep_the_invariants(registry, credential, accounts, admin, registrar):
+    CredentialMachine.registry = registry
+    CredentialMachine.credential = credential
+    CredentialMachine.accounts = [accounts[i] for i in range(10)]
+    CredentialMachine.registrars = {admin.address, registrar.address}
+    CredentialMachine.outcomes = []
+    run_state_machine_as_test(
+        CredentialMachine,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=15,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+    # Not vacuous: credentials were issued, and forbidden actions were tried and reverted.
+    assert "ok" in CredentialMachine.outcomes
+    assert "CredentialUnauthorizedSigner" in CredentialMachine.outcomes
+
+
+@pytest.fixture(autouse=True)
+def _forget_contracts():
+    yield
+    CredentialMachine.registry = CredentialMachine.credential = None
