@@ -51,8 +51,8 @@ bench: compile
 	$(BIN)/python bench/verify.py
 
 lint: install
-	$(BIN)/ruff check src tests scripts bench
-	$(BIN)/ruff format --check src tests scripts bench
+	$(BIN)/ruff check src tests scripts bench frontend tools
+	$(BIN)/ruff format --check src tests scripts bench frontend tools
 	$(BIN)/mypy src
 
 # Static analysis of the contracts; every finding is triaged in slither.config.json.

@@ -27,8 +27,8 @@ def _deployer(account):
     if chain.chain_id in LOCAL_CHAIN_IDS:
         return accounts.test_accounts[0]
     raise click.UsageError(
-        f"Chain {chain.chain_id} is not a local chain: name the deploying account with --account ALIAS "
-        "(import one with `ape accounts import ALIAS`)."
+        f"Chain {chain.chain_id} is not a local chain: name the deploying account with "
+        "--account ALIAS (import one with `ape accounts import ALIAS`)."
     )
 
 

@@ -45,7 +45,7 @@ def main() -> None:
         staff,
         name="Python for Data Analysis",
         description="Cleans, explores and charts a real data set with Python and pandas.",
-        criteria="Submitted a reproducible notebook analysing a public data set, reviewed by staff.",
+        criteria="Submitted a reproducible notebook analysing a public data set.",
         skills=["Python (computer programming)", "data analytics"],
         valid_days=730,
     )

@@ -52,4 +52,4 @@ class ContentMismatch(StorageError):
 
 
 class ChainError(MicrocredError):
-    """The chain refused or failed a call: a revert (named), a dropped transaction, a wrong network."""
+    """The chain refused or failed a call: a named revert, a dropped tx, a wrong network."""

@@ -35,7 +35,7 @@ def share_link(base_url: str, *, address: str | None = None, credential: int | N
     if address is not None:
         if not is_address(address):
             raise InputError(f"{address!r} is not a wallet address.")
-        query = {"address": to_checksum_address(address)}
+        query = {"address": str(to_checksum_address(address))}
     else:
         assert credential is not None
         query = {"credential": token_hex(credential)}
