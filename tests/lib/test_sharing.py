@@ -78,7 +78,11 @@ def test_linkedin_link_fills_the_certification_form():
 
 def test_linkedin_link_omits_expiry_for_credentials_that_never_expire():
     url = linkedin_add_url(
-        name="n", organization="o", issued_at=datetime(2026, 1, 1, tzinfo=UTC), expires_at=None,
-        credential_url="https://x", credential_id="0x1",
+        name="n",
+        organization="o",
+        issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+        expires_at=None,
+        credential_url="https://x",
+        credential_id="0x1",
     )
     assert "expirationYear" not in url
