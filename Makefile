@@ -37,11 +37,11 @@ compile: install
 	$(BIN)/ape compile
 	$(BIN)/python tools/export_abi.py
 
-# Every test: the library and contracts on Ape's EthTester chain, then the contract suite again on anvil.
+# Every test: static analysis, the whole tree on Ape's EthTester chain, the contract suite again on anvil.
 test: compile
+	bash tools/slither.sh
 	$(BIN)/ape test tests -q
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
-	bash tools/slither.sh
 
 test-anvil: compile
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
