@@ -576,6 +576,10 @@ def _credential_data(
 ) -> dict[str, Any]:
     if not isinstance(recipient, str) or not is_address(recipient):
         raise DocumentError(f"Recipient {recipient!r} is not a wallet address (0x + 40 hex).")
+    if int(recipient, 16) == 0:
+        # The contract refuses it too (ERC721InvalidReceiver), but only after the document is
+        # stored: refusing here keeps a credential nobody can hold out of the store.
+        raise DocumentError("The recipient is the zero address: a credential needs a holder.")
     recipient = to_checksum_address(recipient)
     valid_from = _timestamp("start of validity", valid_from)
     if valid_until is not None:

@@ -42,4 +42,6 @@ class MirrorStore:
         raise StorageUnavailable(" ".join(str(f) for f in failures))
 
     def has(self, cid: str) -> bool:
-        return any(store.has(cid) for store in self.stores)
+        # Held means held by every store, like put: a copy in one place only must be written
+        # again (a bulk run skips objects the store "has", then sends their transactions).
+        return all(store.has(cid) for store in self.stores)
