@@ -11,7 +11,7 @@ STAMPS := .stamps
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help install compile test test-anvil bench demo lint slither clean
+.PHONY: help install compile test test-long test-anvil bench demo lint slither clean
 
 help:
 	@echo "make demo    local chain + deploy + demo data (state kept in .microcred/)"
@@ -43,12 +43,18 @@ test: compile
 	$(BIN)/ape test tests -q
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
 
+# The slow fault runs (a stuck transaction waits out its timeout): not part of `make test`.
+test-long: compile
+	MICROCRED_TEST_LONG=1 $(BIN)/ape test tests/security -q
+
 test-anvil: compile
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
 
 bench: compile
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/load_issue.py
+	$(BIN)/python bench/load_verify_page.py
 
 lint: install
 	$(BIN)/ruff check src tests scripts bench frontend tools
