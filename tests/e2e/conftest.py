@@ -185,13 +185,19 @@ def deployed(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Deployed
 
 
 @pytest.fixture(scope="session")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's LocalStore folder (``MICROCRED_STORE=local:<it>``), for arranging documents."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="session")
 def serve_app(
-    anvil: Anvil, deployed: Deployed, tmp_path_factory: pytest.TempPathFactory
+    anvil: Anvil, deployed: Deployed, store_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[Path], str]]:
     """``serve_app(path) -> base URL``: run a Streamlit script against the test chain, once per
     session per script (the server is shared; each browser context is its own session)."""
     servers: dict[Path, tuple[str, subprocess.Popen[bytes]]] = {}
-    store = tmp_path_factory.mktemp("store")
+    store = store_dir
 
     def serve(app: Path) -> str:
         app = Path(app).resolve()

@@ -1,0 +1,205 @@
+"""AppTest fixtures: a real anvil (free port), the compiled contracts deployed with web3, a
+LocalStore in a temporary folder, seeded through the library with one credential of every verdict.
+
+Nothing is mocked: the pages read the same chain and store the CLI would. The app is configured
+through the environment (``MICROCRED_*``) and Streamlit's resource caches are cleared around each
+test, so differently-configured tests never share a client.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from eth_account import Account
+from web3 import Web3
+
+from microcred.chain import Chain
+from microcred.config import web3_for
+from microcred.deployment import ContractDeployment, Deployment
+from microcred.documents import TemplateDocument
+from microcred.issuance import create_template, issue_one
+from microcred.storage import LocalStore
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "frontend" / "app.py"
+ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
+BUILD = ROOT / ".build" / "__local__.json"
+# anvil's well-known default keys (mnemonic "test test ... junk"): a local test chain only.
+REGISTRAR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+ISSUER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+SUSPENDED_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class World:
+    """The seeded chain and store, and what each credential is."""
+
+    rpc_url: str
+    deployment_path: Path
+    store_dir: Path
+    chain: Chain
+    store: LocalStore
+    issuer_id: int
+    template: TemplateDocument
+    holder: str  # one wallet holding a credential of every verdict
+    tokens: dict[str, int]  # verdict -> token id
+    empty_wallet: str
+
+
+def token_hex(token_id: int) -> str:
+    return f"0x{token_id:064x}"
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    if not ANVIL.exists() or not BUILD.exists():
+        pytest.skip("needs anvil (`npm ci`) and compiled contracts (`make compile`)")
+    port = _free_port()
+    logs = tmp_path_factory.mktemp("frontend-logs")
+    with (logs / "anvil.log").open("wb") as out:
+        process = subprocess.Popen(
+            [str(ANVIL), "--port", str(port), "--host", "127.0.0.1"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    rpc_url = f"http://127.0.0.1:{port}"
+    try:
+        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
+        deadline = time.monotonic() + 30
+        while not w3.is_connected():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((logs / "anvil.log").read_text()[-2000:])
+            time.sleep(0.05)
+        yield _seed(w3, rpc_url, tmp_path_factory)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _deploy(w3: Web3) -> Deployment:
+    types = json.loads(BUILD.read_text())["contractTypes"]
+    admin = w3.eth.accounts[0]
+
+    def deploy(name: str, *args: object) -> ContractDeployment:
+        artifact = types[name]
+        factory = w3.eth.contract(
+            abi=artifact["abi"], bytecode=artifact["deploymentBytecode"]["bytecode"]
+        )
+        receipt = w3.eth.wait_for_transaction_receipt(
+            factory.constructor(*args).transact({"from": admin}), timeout=10
+        )
+        return ContractDeployment(
+            address=receipt.contractAddress,
+            block=receipt.blockNumber,
+            tx=receipt.transactionHash.to_0x_hex(),
+        )
+
+    registry = deploy("IssuerRegistry", admin)
+    credential = deploy("Credential", registry.address, "microcred", "CRED")
+    return Deployment(chain_id=int(w3.eth.chain_id), registry=registry, credential=credential)
+
+
+def _seed(w3: Web3, rpc_url: str, tmp: pytest.TempPathFactory) -> World:
+    deployment = _deploy(w3)
+    path = tmp.mktemp("deployments") / f"{deployment.chain_id}.json"
+    deployment.save(path)
+    store_dir = tmp.mktemp("store")
+    store = LocalStore(store_dir)
+    chain = Chain.connect(web3_for(rpc_url), deployment)
+    registrar = Account.from_key(REGISTRAR_KEY)
+    staff = Account.from_key(ISSUER_KEY)
+    other_staff = Account.from_key(SUSPENDED_KEY)
+
+    issuer_id = chain.register_issuer(registrar, name="Example University", signers=[staff.address])
+    template = create_template(
+        chain,
+        store,
+        staff,
+        name="Solidity basics",
+        description="Writes and tests a simple contract.",
+        criteria="Passed the final assessment.",
+        skills=["Solidity", "Testing"],
+    )
+    suspended_id = chain.register_issuer(
+        registrar, name="Closed College", signers=[other_staff.address]
+    )
+    other_template = create_template(
+        chain,
+        store,
+        other_staff,
+        name="Data literacy",
+        description="Reads a chart.",
+        criteria="Passed.",
+    )
+    holder = Account.create().address
+    now = datetime.fromtimestamp(chain.latest_timestamp(), UTC)
+
+    def issue(signer, template_id: int, **kwargs) -> int:  # type: ignore[no-untyped-def]
+        return issue_one(
+            chain, store, signer, template_id=template_id, recipient=holder, **kwargs
+        ).token_id
+
+    tokens = {
+        "valid": issue(staff, template.template_id, evidence=["https://example.org/e/1"]),
+        "revoked": issue(staff, template.template_id, evidence=["https://example.org/e/2"]),
+        "expired": issue(staff, template.template_id, expires=now + timedelta(days=1)),
+        "tampered": issue(staff, template.template_id, evidence=["https://example.org/e/4"]),
+        "issuer_suspended": issue(other_staff, other_template.template_id),
+    }
+    chain.revoke(staff, tokens["revoked"], "Awarded in error")
+    chain.suspend_issuer(registrar, suspended_id, "Accreditation lapsed")
+    # A document changed after issuing: its bytes no longer hash to the token id.
+    (store_dir / chain_cid(tokens["tampered"])).write_bytes(b'{"achievement": "forged"}')
+    # Two days later: the one-day credential has expired by the chain's clock.
+    w3.provider.make_request("evm_increaseTime", [2 * 86400])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    return World(
+        rpc_url=rpc_url,
+        deployment_path=path,
+        store_dir=store_dir,
+        chain=chain,
+        store=store,
+        issuer_id=issuer_id,
+        template=template,
+        holder=holder,
+        tokens=tokens,
+        empty_wallet=Account.create().address,
+    )
+
+
+def chain_cid(token_id: int) -> str:
+    from microcred.cid import cid_of_token_id
+
+    return cid_of_token_id(token_id)
+
+
+@pytest.fixture
+def app_env(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The app configured for the seeded world (no demo signer unless a test sets one)."""
+    monkeypatch.setenv("MICROCRED_RPC_URL", world.rpc_url)
+    monkeypatch.setenv("MICROCRED_DEPLOYMENT", str(world.deployment_path))
+    monkeypatch.setenv("MICROCRED_STORE", f"local:{world.store_dir}")
+    monkeypatch.setenv("MICROCRED_PUBLIC_URL", "https://verify.example.org")
+    monkeypatch.delenv("MICROCRED_DEMO_SIGNER_KEY", raising=False)
+    st.cache_resource.clear()
+    yield world
+    st.cache_resource.clear()
