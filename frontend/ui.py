@@ -24,7 +24,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~:$])")
 
 
 def md(text: object) -> str:
-    """Escape a value for st.markdown, so a document can never inject links, images or formatting."""
+    """Escape a value for st.markdown: a document can never inject links, images or formatting."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
@@ -32,7 +32,7 @@ _SAFE_URL = re.compile(r"^https?://[^\s()<>\[\]\\\"']+$")
 
 
 def link(url: object) -> str:
-    """A Markdown link for a plain http(s) URL; anything else (ipfs://, javascript:, junk) as text."""
+    """A Markdown link for a plain http(s) URL; anything else (ipfs://, javascript:...) as text."""
     text = str(url)
     if _SAFE_URL.match(text):
         return f"[{md(text)}]({text})"

@@ -1,4 +1,4 @@
-"""Issue: institution staff issue credentials (one, or a CSV) and revoke them, signing in their wallet."""
+"""Issue: staff issue credentials (one, or a CSV) and revoke them, signing in their wallet."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from microcred.issuance import Recipient
 st.title("Issue credentials")
 st.caption(
     "Choose a template, name the learners' wallets, and sign. The documents go to IPFS first; "
-    "the chain then records each credential's fingerprint. Nothing is sent until every row is valid."
+    "the chain then records each credential's fingerprint. Nothing is sent until every row is "
+    "valid."
 )
 
 wallet = wallet_state()

@@ -1,4 +1,4 @@
-"""My credentials: a learner's skills wallet, with share links, QR codes, LinkedIn and renouncing."""
+"""My credentials: a learner's skills wallet: share links, QR codes, LinkedIn, renouncing."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ for credential in credentials:
         head = st.columns([4, 1])
         head[0].markdown(f"### {md(credential.get('achievement') or 'Credential')}")
         head[0].markdown(
-            f"{md(issuer.get('name') or 'Unknown issuer')} · issued {when(credential.get('issuedAt'))}"
+            f"{md(issuer.get('name') or 'Unknown issuer')}"
+            f" · issued {when(credential.get('issuedAt'))}"
             f" · expires {when(credential.get('expiresAt'))}"
         )
         with head[1]:
@@ -86,7 +87,8 @@ for credential in credentials:
                     key=f"wallet_download_{token_id}",
                 )
             holder = credential.get("holder")
-            if holder and holder == report["subject"]:
+            # Only the holder's own connected wallet can renounce: offer it to nobody else.
+            if holder and wallet.account == holder:
                 with actions[2].popover("Renounce…"):
                     st.markdown(
                         "Renouncing burns this credential from your wallet for good. It cannot be "

@@ -50,7 +50,10 @@ if activity:
     left.markdown("**Issued per day**")
     left.bar_chart(frame, x="day", y="issued", color="institution")
     right.markdown("**Revoked per day**")
-    right.bar_chart(frame, x="day", y="revoked", color="institution")
+    if frame["revoked"].sum():
+        right.bar_chart(frame, x="day", y="revoked", color="institution")
+    else:
+        right.caption("None revoked so far.")
 
 st.divider()
 st.subheader("Manage")
@@ -139,7 +142,8 @@ if manageable:
             error(str(err))
 
 pending = st.session_state.get("registry_pending")
-if pending:
-    if transaction_flow(pending["flow"], sender, wallet, [pending["tx"]], label=pending["label"]):
-        st.success(md(pending["done"]))
-        st.session_state["registry_pending"] = None
+if pending and transaction_flow(
+    pending["flow"], sender, wallet, [pending["tx"]], label=pending["label"]
+):
+    st.success(md(pending["done"]))
+    st.session_state["registry_pending"] = None

@@ -1,4 +1,4 @@
-"""Verify: anyone checks the credentials of a wallet, a token id or a share link. No wallet needed."""
+"""Verify: anyone checks the credentials of a wallet, a token id or a share link, walletless."""
 
 from __future__ import annotations
 
