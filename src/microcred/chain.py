@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -29,8 +30,9 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from eth_utils import function_abi_to_4byte_selector, is_address, keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
+from requests.exceptions import RequestException
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 from web3.logs import DISCARD
 from web3.providers import JSONBaseProvider
 from web3.types import RPCEndpoint
@@ -346,6 +348,23 @@ except ImportError:  # pragma: no cover
     pass
 
 
+@contextmanager
+def _reaching_node(action: str) -> Iterator[None]:
+    """The node going away (refused, 5xx, timeout) or answering an error that is not a revert
+    becomes a :class:`ChainError`, so a run that loses its node stops with one sentence; its
+    journal already says what was sent, and running again reconciles with the chain."""
+    try:
+        yield
+    except RequestException as err:
+        raise ChainError(
+            f"Lost the RPC node while trying to {action} ({type(err).__name__}: {err}): "
+            "check the node, then run the command again."
+        ) from None
+    except Web3RPCError as err:
+        message = getattr(err, "message", None) or str(err)
+        raise ChainError(f"The RPC node refused to {action}: {message}.") from None
+
+
 # --------------------------------------------------------------------------------------------------
 # The client
 # --------------------------------------------------------------------------------------------------
@@ -431,10 +450,11 @@ class Chain:
         return self.deployment.registry.address
 
     def _call(self, fn: Any, action: str) -> Any:
-        try:
-            return fn.call()
-        except _REVERTS as err:
-            raise _revert_error(err, action) from None
+        with _reaching_node(action):
+            try:
+                return fn.call()
+            except _REVERTS as err:
+                raise _revert_error(err, action) from None
 
     # --- registry views ---------------------------------------------------------------------------
 
@@ -487,7 +507,8 @@ class Chain:
             return []
         if self._json_rpc:
             call = self._call_data(self.credential, "credentials", list(token_ids))
-            response = self.w3.provider.make_request(RPCEndpoint("eth_call"), [call, "latest"])
+            with _reaching_node("read credentials"):
+                response = self.w3.provider.make_request(RPCEndpoint("eth_call"), [call, "latest"])
             data = self._result(response, "read credentials")
             return [_status(r) for r in self._decode(self.credential, "credentials", data)]
         raw = self._call(self.credential.functions.credentials(list(token_ids)), "read credentials")
@@ -509,7 +530,8 @@ class Chain:
             "topics": [topic0, "0x" + "0" * 64, "0x" + "0" * 24 + wallet[2:].lower()],
         }
         if self._json_rpc:
-            response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
+            with _reaching_node("list credentials"):
+                response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
             topics = [log["topics"][3] for log in self._result(response, "list credentials")]
         else:
             query["fromBlock"] = self.deployment.start_block  # type: ignore[assignment]
@@ -555,13 +577,14 @@ class Chain:
         if not self._json_rpc:
             return self.credentials(ids), self.issuers(), self.latest_timestamp()
         provider: Any = self.w3.provider
-        responses = provider.make_batch_request(
-            [
-                ("eth_call", [self._call_data(self.credential, "credentials", ids), "latest"]),
-                ("eth_call", [self._call_data(self.registry, "issuers"), "latest"]),
-                ("eth_getBlockByNumber", ["latest", False]),
-            ]
-        )
+        with _reaching_node("read credentials"):
+            responses = provider.make_batch_request(
+                [
+                    ("eth_call", [self._call_data(self.credential, "credentials", ids), "latest"]),
+                    ("eth_call", [self._call_data(self.registry, "issuers"), "latest"]),
+                    ("eth_getBlockByNumber", ["latest", False]),
+                ]
+            )
         if not isinstance(responses, list):  # the node refused the whole batch
             self._result(responses, "read credentials")
         statuses, issuers, block = (self._result(r, "read credentials") for r in responses)
@@ -573,7 +596,8 @@ class Chain:
 
     def latest_timestamp(self) -> int:
         """The latest block's time: the chain's "now", which decides expiry."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        with _reaching_node("read the latest block"):
+            return int(self.w3.eth.get_block("latest")["timestamp"])
 
     # --- transactions -----------------------------------------------------------------------------
 
@@ -581,14 +605,15 @@ class Chain:
         self, fn: Any, signer: LocalAccount, *, action: str, nonce: int | None = None
     ) -> SentTransaction:
         """Sign ``fn`` (gas estimated, so a revert is caught and named here, before sending)."""
-        if nonce is None:
-            nonce = self.w3.eth.get_transaction_count(signer.address, "pending")
-        try:
-            tx = fn.build_transaction(
-                {"from": signer.address, "nonce": nonce, "chainId": self.chain_id}
-            )
-        except _REVERTS as err:
-            raise _revert_error(err, action) from None
+        with _reaching_node(action):
+            if nonce is None:
+                nonce = self.w3.eth.get_transaction_count(signer.address, "pending")
+            try:
+                tx = fn.build_transaction(
+                    {"from": signer.address, "nonce": nonce, "chainId": self.chain_id}
+                )
+            except _REVERTS as err:
+                raise _revert_error(err, action) from None
         signed = signer.sign_transaction(tx)
         return SentTransaction(
             hash="0x" + bytes(signed.hash).hex(), raw=bytes(signed.raw_transaction), nonce=nonce
@@ -596,18 +621,22 @@ class Chain:
 
     def broadcast(self, tx: SentTransaction) -> None:
         try:
-            self.w3.eth.send_raw_transaction(tx.raw)
+            with _reaching_node("send the transaction"):
+                self.w3.eth.send_raw_transaction(tx.raw)
         except _REVERTS as err:
             raise _revert_error(err, "accept the transaction") from None
-        except ValueError as err:
+        except (ValueError, ChainError) as err:
             if "already known" in str(err) or "known transaction" in str(err).lower():
                 return
+            if isinstance(err, ChainError):
+                raise
             raise ChainError(f"The node rejected the transaction: {err}.") from None
 
     def wait(self, tx_hash: str, *, action: str, timeout: float = RECEIPT_TIMEOUT) -> Any:
         """The receipt of ``tx_hash``; :class:`ChainError` if it reverted or is still pending."""
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout)
+            with _reaching_node(action):
+                receipt = self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout)
         except TimeExhausted:
             raise ChainError(
                 f"Transaction {tx_hash} to {action} is not mined after {timeout:.0f} s; "
