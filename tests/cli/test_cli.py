@@ -331,7 +331,18 @@ def test_bulk_run_killed_mid_run_resumes_and_issues_each_credential_once(
     args = ["issue", "--template", fresh_issuer.template, "--csv", str(csv), "--batch-size", "2",
             "--journal-dir", str(journal_dir)]  # fmt: skip
     env = {k: v for k, v in net.env(fresh_issuer.key).items() if v is not None}
-    sent = lambda: sum(e["kind"] == "sent" for e in _journal(journal_dir))  # noqa: E731
+
+    def broadcast(count: int) -> bool:
+        """The run has journaled `count` batches and the node holds the last of them.
+
+        The journal entry is written before the broadcast (write-ahead), so mining on the entry
+        alone races the send: the block comes out empty and the run waits forever.
+        """
+        sent = [e["tx"] for e in _journal(journal_dir) if e["kind"] == "sent"]
+        return (
+            len(sent) >= count
+            and net.rpc("eth_getTransactionByHash", sent[count - 1]).get("result") is not None
+        )
 
     # Manual mining: the run blocks on each receipt, so the kill lands exactly where we want it,
     # with its third batch signed, journaled and broadcast but not yet mined.
@@ -345,10 +356,9 @@ def test_bulk_run_killed_mid_run_resumes_and_issues_each_credential_once(
     )
     try:
         for batch in (1, 2):
-            _wait_for(lambda b=batch: sent() >= b, process)
+            _wait_for(lambda b=batch: broadcast(b), process)
             net.rpc("evm_mine")
-        _wait_for(lambda: sent() >= 3, process)
-        time.sleep(0.2)  # let the broadcast reach the node
+        _wait_for(lambda: broadcast(3), process)
     finally:
         process.kill()
         process.wait()
