@@ -5,6 +5,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {ERC165, IERC165} from "@openzeppelin/contracts/utils/introspection/ERC165.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ICredential} from "./interfaces/ICredential.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
 import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
@@ -27,6 +28,14 @@ import {IpfsCid} from "./libraries/IpfsCid.sol";
 /// (~50k gas per credential in a batch; `make bench` prints the figures). Timestamps are uint32
 /// (good until 2106); `issuedAt` is never zero for an id that was ever issued, which is how burned
 /// ids stay unusable. Revocation and re-issue links live in their own mappings: they are rare.
+///
+/// Merkle-anchored batches: {anchor} records one root per batch (one slot, whatever the batch
+/// size); {claim} later mints one credential of it through the same `_mint` as {issue}, with the
+/// anchor's issuer and time. A claim to a new holder still writes the same two fresh slots as a
+/// direct issue; what anchoring saves is the issuer's gas (one transaction for the whole cohort)
+/// and the wait: every credential is verifiable from its document and proof before any claim.
+/// Revoking an unclaimed credential sets the same `_revokedAt` as {revoke}, so a claim of it
+/// reverts and verifiers see it revoked.
 contract Credential is ICredential, IERC721Errors, ERC165 {
     struct Record {
         address holder; // zero: never issued, or burned
@@ -46,6 +55,7 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     mapping(uint256 tokenId => uint64) private _revokedAt;
     mapping(uint256 tokenId => uint256) private _replaces;
     mapping(uint256 tokenId => uint256) private _replacedBy;
+    mapping(bytes32 root => Anchor) private _anchors;
 
     /// @param registry_ The issuer registry to trust.
     /// @param name_ ERC-721 collection name, e.g. "microcred".
@@ -90,6 +100,55 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
         if (_revokedAt[replaces] == 0) {
             _revoke(replaces, issuerId, _SUPERSEDED);
         }
+    }
+
+    // ------------------------------------------------------------------ anchored batches
+
+    /// @inheritdoc ICredential
+    function anchor(bytes32 root, uint32 count) external {
+        if (root == bytes32(0)) revert CredentialEmptyRoot();
+        if (count == 0) revert CredentialEmptyBatch();
+        uint32 issuerId = _activeIssuerOfSender();
+        // First come, first served: a root names one issuer's batch forever.
+        if (_anchors[root].issuerId != 0) revert CredentialRootExists(root);
+        _anchors[root] = Anchor({issuerId: issuerId, anchoredAt: uint32(block.timestamp), count: count});
+        emit BatchAnchored(root, issuerId, msg.sender, count);
+    }
+
+    /// @inheritdoc ICredential
+    function claim(bytes32 root, address recipient, uint256 tokenId, uint64 expiresAt, bytes32[] calldata proof)
+        external
+    {
+        Anchor memory anchored = _anchors[root];
+        if (anchored.issuerId == 0) revert CredentialUnknownRoot(root);
+        _checkLeaf(root, recipient, tokenId, expiresAt, proof);
+        // Revoked before anyone claimed it (revokeAnchored): it never reaches a wallet.
+        if (_revokedAt[tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
+        // A suspended issuer's batch waits: a claim must not mint what a direct issue could not.
+        if (!_registry.isActiveIssuer(anchored.issuerId)) revert CredentialIssuerNotActive(anchored.issuerId);
+        _mint(anchored.issuerId, recipient, tokenId, expiresAt, anchored.anchoredAt);
+        emit CredentialClaimed(tokenId, root);
+    }
+
+    /// @inheritdoc ICredential
+    function revokeAnchored(
+        bytes32 root,
+        address recipient,
+        uint256 tokenId,
+        uint64 expiresAt,
+        bytes32[] calldata proof,
+        string calldata reason
+    ) external {
+        if (bytes(reason).length == 0) revert CredentialEmptyReason();
+        uint32 issuerId = _anchors[root].issuerId;
+        if (issuerId == 0) revert CredentialUnknownRoot(root);
+        (uint32 signerIssuer, bool active) = _registry.issuerOf(msg.sender);
+        if (signerIssuer != issuerId || !active) revert CredentialNotIssuerSigner(msg.sender, tokenId);
+        _checkLeaf(root, recipient, tokenId, expiresAt, proof);
+        // Once minted (claimed, or issued directly by anyone), only {revoke} and its issuer check apply.
+        if (_records[tokenId].issuedAt != 0) revert CredentialAlreadyIssued(tokenId);
+        if (_revokedAt[tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
+        _revoke(tokenId, issuerId, reason);
     }
 
     // ------------------------------------------------------------------ revoking and renouncing
@@ -212,6 +271,11 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     // ------------------------------------------------------------------ views for verifiers
 
     /// @inheritdoc ICredential
+    function anchorOf(bytes32 root) external view returns (Anchor memory) {
+        return _anchors[root];
+    }
+
+    /// @inheritdoc ICredential
     function registry() external view returns (IIssuerRegistry) {
         return _registry;
     }
@@ -249,6 +313,12 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     // ------------------------------------------------------------------ internals
 
     function _issue(uint32 issuerId, address to, uint256 tokenId, uint64 expiresAt) private {
+        _mint(issuerId, to, tokenId, expiresAt, uint32(block.timestamp));
+        emit CredentialIssued(tokenId, issuerId, msg.sender, expiresAt);
+    }
+
+    /// @dev The one path by which a credential comes to exist (issue, re-issue, claim): no external call.
+    function _mint(uint32 issuerId, address to, uint256 tokenId, uint64 expiresAt, uint32 issuedAt) private {
         if (to == address(0)) revert ERC721InvalidReceiver(address(0));
         Record storage record = _records[tokenId];
         // issuedAt is set forever once an id is used: revoked or burned ids never come back.
@@ -256,19 +326,24 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
         if (expiresAt != 0 && (expiresAt <= block.timestamp || expiresAt > type(uint32).max)) {
             revert CredentialInvalidExpiry(tokenId, expiresAt);
         }
-        _records[tokenId] = Record({
-            holder: to,
-            issuerId: issuerId,
-            issuedAt: uint32(block.timestamp),
-            expiresAt: uint32(expiresAt)
-        });
+        _records[tokenId] =
+            Record({holder: to, issuerId: issuerId, issuedAt: issuedAt, expiresAt: uint32(expiresAt)});
         unchecked {
             // Cannot overflow: there are fewer than 2**256 token ids.
             ++_balances[to];
         }
         emit Transfer(address(0), to, tokenId);
         emit Locked(tokenId);
-        emit CredentialIssued(tokenId, issuerId, msg.sender, expiresAt);
+    }
+
+    /// @dev Reverts unless `(recipient, tokenId, expiresAt)` is a leaf under `root` (OpenZeppelin's
+    /// double-hashed leaf: no 64-byte leaf can pass for an inner node).
+    function _checkLeaf(bytes32 root, address recipient, uint256 tokenId, uint64 expiresAt, bytes32[] calldata proof)
+        private
+        pure
+    {
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(recipient, tokenId, expiresAt))));
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert CredentialInvalidProof(root, tokenId);
     }
 
     function _revoke(uint256 tokenId, uint32 issuerId, string memory reason) private {

@@ -30,6 +30,14 @@ interface ICredential is IERC721Metadata, IERC5192 {
         bool valid; // exists, not revoked, not expired, issuer active
     }
 
+    /// @notice A Merkle root an issuer committed to: a batch of credentials, claimable one by one.
+    /// One storage slot. All zero for a root never anchored.
+    struct Anchor {
+        uint32 issuerId; // the issuer whose signer anchored it; zero: never anchored
+        uint32 anchoredAt; // block timestamp of the anchor: the issue time of every credential in it
+        uint32 count; // credentials in the batch, as the issuer declared it (for indexers)
+    }
+
     /// @dev Credentials never move: every transfer path reverts with this.
     error CredentialNonTransferable(uint256 tokenId);
     /// @dev Approvals are meaningless for tokens that never move.
@@ -54,6 +62,16 @@ interface ICredential is IERC721Metadata, IERC5192 {
     error CredentialBatchLengthMismatch(uint256 recipients, uint256 tokenIds, uint256 expiries);
     /// @dev A batch must hold at least one credential.
     error CredentialEmptyBatch();
+    /// @dev The zero root commits to nothing.
+    error CredentialEmptyRoot();
+    /// @dev This root was anchored already (by any issuer).
+    error CredentialRootExists(bytes32 root);
+    /// @dev No issuer anchored this root.
+    error CredentialUnknownRoot(bytes32 root);
+    /// @dev The proof does not show that `(recipient, tokenId, expiresAt)` is a leaf under `root`.
+    error CredentialInvalidProof(bytes32 root, uint256 tokenId);
+    /// @dev The issuer of the anchor is suspended: its credentials cannot be claimed for now.
+    error CredentialIssuerNotActive(uint32 issuerId);
 
     /// @notice A credential was issued. Alongside the ERC-721 `Transfer` from the zero address and the
     /// ERC-5192 `Locked`: this one carries the issuer, the signing key and the expiry for indexers.
@@ -62,6 +80,11 @@ interface ICredential is IERC721Metadata, IERC5192 {
     );
     /// @notice A credential was revoked. It stays in its holder's wallet, marked revoked, forever.
     event CredentialRevoked(uint256 indexed tokenId, uint32 indexed issuerId, address indexed by, string reason);
+    /// @notice A signer of `issuerId` committed to a batch of `count` credentials under Merkle `root`.
+    event BatchAnchored(bytes32 indexed root, uint32 indexed issuerId, address indexed signer, uint32 count);
+    /// @notice A credential of the batch `root` was claimed: minted to the recipient named in its leaf.
+    /// Alongside the ERC-721 `Transfer` from the zero address and the ERC-5192 `Locked`.
+    event CredentialClaimed(uint256 indexed tokenId, bytes32 indexed root);
     /// @notice `newTokenId` re-issues (corrects, or moves to a new wallet) `oldTokenId`, which was revoked as superseded.
     event CredentialReplaced(uint256 indexed oldTokenId, uint256 indexed newTokenId);
 
@@ -88,6 +111,39 @@ interface ICredential is IERC721Metadata, IERC5192 {
 
     /// @notice The holder renounces a credential: the token is burned. Its id can never be issued again.
     function burn(uint256 tokenId) external;
+
+    /// @notice Commits a batch of credentials at once: one Merkle root over leaves
+    /// `keccak256(bytes.concat(keccak256(abi.encode(recipient, tokenId, expiresAt))))` with types
+    /// `(address, uint256, uint64)` and sorted-pair hashing (OpenZeppelin's `MerkleProof` and
+    /// `StandardMerkleTree`). Only a signer of an active issuer. Each credential is then verifiable
+    /// with its document and proof, and claimable with {claim}.
+    /// @param root The Merkle root (non-zero, never anchored before).
+    /// @param count How many credentials the batch holds (non-zero; recorded, not checked).
+    function anchor(bytes32 root, uint32 count) external;
+
+    /// @notice Mints an anchored credential to the recipient named in its leaf, never to the caller:
+    /// anyone may send it (the learner, or a relayer paying the gas). The credential is then exactly
+    /// like a directly issued one, issued at the anchor's time by the anchor's issuer.
+    /// @dev Reverts if the root is unknown, the issuer is not active, the proof fails, the id was
+    /// ever issued, it is revoked, or its expiry is past.
+    function claim(bytes32 root, address recipient, uint256 tokenId, uint64 expiresAt, bytes32[] calldata proof)
+        external;
+
+    /// @notice Revokes an anchored credential that was not claimed yet (it can then never be
+    /// claimed). Any current signer of the anchor's active issuer, proving the leaf is in the batch.
+    /// A claimed credential is revoked with {revoke}.
+    /// @param reason Why, for the public record (non-empty).
+    function revokeAnchored(
+        bytes32 root,
+        address recipient,
+        uint256 tokenId,
+        uint64 expiresAt,
+        bytes32[] calldata proof,
+        string calldata reason
+    ) external;
+
+    /// @notice The anchor of `root`; all zero if it was never anchored.
+    function anchorOf(bytes32 root) external view returns (Anchor memory);
 
     /// @notice The registry this contract trusts for issuers and signers.
     function registry() external view returns (IIssuerRegistry);

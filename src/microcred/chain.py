@@ -42,6 +42,7 @@ from .errors import ChainError, ConfigError, InputError
 
 __all__ = [
     "ISSUER_STATUSES",
+    "Anchor",
     "TEMPLATE_STATUSES",
     "Activity",
     "Chain",
@@ -148,6 +149,20 @@ class CredentialStatus:
     @property
     def revoked(self) -> bool:
         return self.revoked_at != 0
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A Merkle root an issuer anchored (every field zero if it never was)."""
+
+    root: bytes
+    issuer_id: int
+    anchored_at: int
+    count: int
+
+    @property
+    def exists(self) -> bool:
+        return self.issuer_id != 0
 
 
 @dataclass(frozen=True)
@@ -517,6 +532,18 @@ class Chain:
     def credential_status(self, token_id: int) -> CredentialStatus:
         return self.credentials([token_id])[0]
 
+    def anchor_of(self, root: bytes) -> Anchor:
+        """The anchor of a Merkle root (all zero if it was never anchored)."""
+        issuer_id, anchored_at, count = self._call(
+            self.credential.functions.anchorOf(bytes(root)), "read an anchored batch"
+        )
+        return Anchor(
+            root=bytes(root),
+            issuer_id=int(issuer_id),
+            anchored_at=int(anchored_at),
+            count=int(count),
+        )
+
     def minted_to(self, wallet: str) -> list[int]:
         """Token ids ever minted to ``wallet``, oldest first: one ``eth_getLogs``."""
         wallet = checksum(wallet, what="wallet address")
@@ -762,11 +789,13 @@ class Chain:
                     [
                         _topic("CredentialIssued(uint256,uint32,address,uint64)"),
                         _topic("CredentialRevoked(uint256,uint32,address,string)"),
+                        _topic(_ANCHORED),
                     ]
                 ],
             }
         )
         issued_topic = _topic("CredentialIssued(uint256,uint32,address,uint64)")
+        anchored_topic = _topic(_ANCHORED)
         days: dict[int, str] = {}
         counts: dict[tuple[str, int], list[int]] = {}
         for log in logs:
@@ -776,8 +805,12 @@ class Chain:
                 days[block] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
             issuer_id = _uint(log["topics"][2])
             row = counts.setdefault((days[block], issuer_id), [0, 0])
-            is_issue = "0x" + bytes(log["topics"][0]).hex() == issued_topic
-            row[0 if is_issue else 1] += 1
+            topic = "0x" + bytes(log["topics"][0]).hex()
+            if topic == anchored_topic:
+                # A batch is issued the day it is anchored (claims only move it to wallets).
+                row[0] += _uint(bytes(log["data"])[:32])
+            else:
+                row[0 if topic == issued_topic else 1] += 1
         return [
             Activity(day=day, issuer_id=issuer_id, issued=n[0], revoked=n[1])
             for (day, issuer_id), n in sorted(counts.items())
@@ -827,6 +860,32 @@ class Chain:
         fn = self.credential.functions.revoke(token_id, reason)
         return self.transact(fn, signer, action=f"revoke credential 0x{token_id:064x}")
 
+    def anchor_call(self, root: bytes, count: int) -> Any:
+        return self.credential.functions.anchor(bytes(root), count)
+
+    def claim_call(
+        self, root: bytes, recipient: str, token_id: int, expires_at: int, proof: Sequence[bytes]
+    ) -> Any:
+        return self.credential.functions.claim(
+            bytes(root), recipient, token_id, expires_at, [bytes(p) for p in proof]
+        )
+
+    def revoke_anchored(
+        self,
+        signer: LocalAccount,
+        *,
+        root: bytes,
+        recipient: str,
+        token_id: int,
+        expires_at: int,
+        proof: Sequence[bytes],
+        reason: str,
+    ) -> Any:
+        fn = self.credential.functions.revokeAnchored(
+            bytes(root), recipient, token_id, expires_at, [bytes(p) for p in proof], reason
+        )
+        return self.transact(fn, signer, action=f"revoke anchored credential 0x{token_id:064x}")
+
     def issue_batch_call(
         self, recipients: Sequence[str], token_ids: Sequence[int], expiries: Sequence[int]
     ) -> Any:
@@ -838,6 +897,9 @@ class Chain:
         if replaces:
             return self.credential.functions.reissue(recipient, token_id, expires_at, replaces)
         return self.credential.functions.issue(recipient, token_id, expires_at)
+
+
+_ANCHORED = "BatchAnchored(bytes32,uint32,address,uint32)"
 
 
 class RequestCounter:

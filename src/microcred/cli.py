@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .anchoring import DEFAULT_PROOFS_DIR, claim, find_proof, load_proof
 from .chain import Chain, checksum
 from .cid import cid_of_token_id
 from .config import DEFAULT_RPC_URL, DEFAULT_STORE, Settings, load_signer
@@ -33,6 +34,7 @@ from .errors import InputError, MicrocredError
 from .issuance import (
     BATCH_SIZE,
     DEFAULT_JOURNAL_DIR,
+    anchor_bulk,
     create_template,
     issue_bulk,
     issue_one,
@@ -41,7 +43,7 @@ from .issuance import (
 )
 from .issuance import Progress as IssuanceProgress
 from .storage import LocalStore, Store, export_objects, open_store, push_objects
-from .verification import parse_subject, verify
+from .verification import parse_subject, verify, verify_anchored
 
 __all__ = ["cli", "main"]
 
@@ -389,7 +391,11 @@ class _RichProgress(IssuanceProgress):
         self.task: Any = None
 
     def start(self, phase: str, total: int) -> None:
-        label = {"store": "Storing documents", "issue": "Issuing on chain"}.get(phase, phase)
+        label = {
+            "store": "Storing documents",
+            "issue": "Issuing on chain",
+            "anchor": "Anchoring the batch",
+        }.get(phase, phase)
         if self.task is not None:
             self.progress.update(self.task, visible=False)
         self.task = self.progress.add_task(label, total=total)
@@ -408,10 +414,22 @@ class _RichProgress(IssuanceProgress):
 @click.option("--replaces", default=None, help="Token id this credential corrects or re-issues.")
 @click.option("--batch-size", type=click.IntRange(1, BATCH_SIZE), default=BATCH_SIZE)
 @click.option(
+    "--anchor",
+    is_flag=True,
+    help="With --csv: one transaction for the whole batch (a Merkle root); learners claim later.",
+)
+@click.option(
     "--journal-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_JOURNAL_DIR,
     show_default=True,
+)
+@click.option(
+    "--proofs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_PROOFS_DIR,
+    show_default=True,
+    help="With --anchor: where the proof files are written (<root>/<tokenId>.json).",
 )
 @pass_app
 def issue(
@@ -424,15 +442,21 @@ def issue(
     name: str | None,
     replaces: str | None,
     batch_size: int,
+    anchor: bool,
     journal_dir: Path,
+    proofs_dir: Path,
 ) -> None:
     """Issue one credential (--to) and print its token id last, or many from a CSV (--csv).
 
     The CSV has a column `address` and optionally `expires`, `evidence`, `name`. A bulk run is
-    resumable: run the same command again after an interruption.
+    resumable: run the same command again after an interruption. With --anchor the whole CSV is
+    committed in one transaction (a Merkle root, printed last); each learner then claims their
+    credential with its proof file (`microcred claim`).
     """
     if (recipient is None) == (csv_file is None):
         raise InputError("Give either --to ADDRESS or --csv FILE.")
+    if anchor and csv_file is None:
+        raise InputError("--anchor issues a CSV batch: give --csv FILE.")
     template = _token_id(template_id)
     if csv_file is not None:
         if expires or evidence or name or replaces:
@@ -446,6 +470,25 @@ def issue(
             MofNCompleteColumn(),
             TimeRemainingColumn(),
         )
+        if anchor:
+            with Progress(*columns, console=_stderr, transient=True) as bar:
+                anchored = anchor_bulk(
+                    chain,
+                    store,
+                    signer,
+                    template_id=template,
+                    recipients=recipients,
+                    journal_dir=journal_dir,
+                    proofs_dir=proofs_dir,
+                    progress=_RichProgress(bar),
+                )
+            done = f"in {anchored.tx_hash}" if anchored.tx_hash else "by an earlier run"
+            click.echo(f"{anchored.total} credential(s) anchored {done}.")
+            click.echo(f"Manifest: ipfs://{anchored.manifest}")
+            click.echo(f"Proofs: {anchored.proofs_dir}")
+            click.echo(f"Journal: {anchored.journal}")
+            click.echo(anchored.root_hex)
+            return
         with Progress(*columns, console=_stderr, transient=True) as bar:
             result = issue_bulk(
                 chain,
@@ -495,11 +538,36 @@ def revoke(app: App, token_id: str, reason: str) -> None:
     click.echo(f"Revoked {_hex(value)}: {reason}")
 
 
+@cli.command("claim")
+@click.argument("credential")
+@click.option(
+    "--proofs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_PROOFS_DIR,
+    show_default=True,
+    help="Where to look for TOKEN_ID's proof file.",
+)
+@pass_app
+def claim_command(app: App, credential: str, proofs_dir: Path) -> None:
+    """Mint an anchored credential to its recipient (CREDENTIAL: a proof file, or a TOKEN_ID whose
+    proof file is under --proofs-dir). Anyone may send it: the token goes to the learner named in
+    the proof, never to the sender. Prints the token id last."""
+    path = Path(credential)
+    if not path.is_file():
+        path = find_proof(_token_id(credential), proofs_dir)
+    item = load_proof(path)
+    receipt = claim(app.chain, app.signer(), item)
+    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+    _stderr.print(f"Claimed to {item.recipient} in {tx_hash}.", markup=False)
+    click.echo(_hex(item.token_id))
+
+
 # --------------------------------------------------------------------------------------------------
 # verify / show
 # --------------------------------------------------------------------------------------------------
 
-_STATUS_STYLE = {"valid": "bold green", "unavailable": "yellow"}
+_STATUS_STYLE = {"valid": "bold green", "anchored": "green", "unavailable": "yellow"}
+_GOOD_NOTE = {"anchored": "anchored, not yet in wallet"}
 
 
 @cli.command("verify")
@@ -507,11 +575,15 @@ _STATUS_STYLE = {"valid": "bold green", "unavailable": "yellow"}
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @pass_app
 def verify_command(app: App, subject: str, as_json: bool) -> None:
-    """Verify a wallet's credentials, or one credential (ADDRESS, TOKEN_ID or share link).
+    """Verify a wallet's credentials, or one credential (ADDRESS, TOKEN_ID, share link, or the
+    proof file of an anchored credential: "anchored" until it is claimed to a wallet).
 
-    Exit status 0 when every credential found is valid, 1 otherwise, 2 on bad input.
+    Exit status 0 when every credential found is valid (or anchored), 1 otherwise, 2 on bad input.
     """
-    report = verify(app.chain, app.store, parse_subject(subject))
+    if subject.lower().endswith(".json") or Path(subject).is_file():
+        report = verify_anchored(app.chain, app.store, load_proof(subject))
+    else:
+        report = verify(app.chain, app.store, parse_subject(subject))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -537,7 +609,7 @@ def _print_report(report: Any) -> None:
             f"{c.issuer_name or '?'} ({c.issuer_id})",
             _when(c.issued_at),
             _when(c.expires_at),
-            failed.detail if failed else "",
+            failed.detail if failed else _GOOD_NOTE.get(c.status, ""),
         )
     _stdout.print(table)
 

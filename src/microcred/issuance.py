@@ -28,6 +28,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from .anchoring import DEFAULT_PROOFS_DIR, AnchoredCredential, store_manifest, write_proofs
 from .chain import Chain, checksum
 from .cid import cid_of_token_id
 from .documents import (
@@ -38,10 +39,13 @@ from .documents import (
     build_template,
     parse_template,
 )
-from .errors import DocumentError, InputError, StorageError
+from .errors import ChainError, DocumentError, InputError, StorageError
+from .merkle import Leaf, MerkleTree
 from .storage import Store
 
 __all__ = [
+    "AnchorPlan",
+    "AnchorResult",
     "BATCH_SIZE",
     "CSV_COLUMNS",
     "DEFAULT_JOURNAL_DIR",
@@ -54,6 +58,7 @@ __all__ = [
     "Recipient",
     "build_issuer_template",
     "create_template",
+    "anchor_bulk",
     "issue_bulk",
     "issue_one",
     "issuer_profile",
@@ -61,6 +66,7 @@ __all__ = [
     "load_template",
     "parse_date",
     "plan",
+    "plan_anchor",
     "prepare",
     "read_csv",
     "read_csv_text",
@@ -689,3 +695,201 @@ def plan(
         for batch in _chunks(todo, batch_size)
     ]
     return IssuePlan(token_ids=ids, already=[t for t in ids if t in issued], calls=calls)
+
+
+# --------------------------------------------------------------------------------------------------
+# Anchored batches: one transaction for the whole cohort
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AnchorResult:
+    """What an anchored batch is: its root, its credentials, where the proofs and manifest are."""
+
+    root: bytes
+    token_ids: list[int]
+    manifest: str  # CID of the batch manifest
+    proofs_dir: Path  # one <tokenId>.json per credential
+    tx_hash: str | None  # None when the root was anchored by an earlier run
+    journal: Path | None = None
+
+    @property
+    def root_hex(self) -> str:
+        return "0x" + self.root.hex()
+
+    @property
+    def total(self) -> int:
+        return len(self.token_ids)
+
+
+def _batch(
+    ctx: IssuingContext, recipients: Sequence[Recipient], *, valid_from: int, now: int
+) -> tuple[list[CredentialDocument], list[Leaf], MerkleTree]:
+    """Every document of a batch (validated like a bulk issue) and the tree over their leaves."""
+    docs = _build_all(ctx, recipients, valid_from=valid_from, now=now)
+    if len(docs) >= 2**32:
+        raise InputError("An anchored batch holds fewer than 2**32 credentials.")
+    leaves = [Leaf(d.recipient, d.token_id, _expiry(d)) for d in docs]
+    return docs, leaves, MerkleTree(leaves)
+
+
+def _store_batch(
+    ctx: IssuingContext,
+    template_id: int,
+    docs: Sequence[CredentialDocument],
+    leaves: Sequence[Leaf],
+    tree: MerkleTree,
+    *,
+    proofs_dir: Path,
+    progress: Progress,
+) -> AnchorResult:
+    """Refuse ids on chain already, store documents and manifest, write the proof files."""
+    chain, store, issuer_id = ctx.chain, ctx.store, ctx.issuer.issuer_id
+    anchored = chain.anchor_of(tree.root)
+    if anchored.exists and anchored.issuer_id != issuer_id:
+        raise ChainError(f"The root {tree.root_hex} was anchored by issuer {anchored.issuer_id}.")
+    if not anchored.exists:
+        # An id on chain already (issued directly, or revoked) could never be claimed from it.
+        on_chain = []
+        for chunk in _chunks([d.token_id for d in docs], STATUS_CHUNK):
+            on_chain += [s.token_id for s in chain.credentials(chunk) if s.exists or s.revoked]
+        if on_chain:
+            raise InputError(
+                f"{len(on_chain)} of these credentials are on chain already "
+                f"(e.g. 0x{on_chain[0]:064x}): issue the others, nothing was sent."
+            )
+    progress.start("store", len(docs))
+    for doc in docs:
+        if not store.has(doc.cid):
+            store.put(doc.bytes)
+        progress.advance()
+    manifest = store_manifest(
+        store, tree=tree, leaves=leaves, chain=chain, issuer_id=issuer_id, template_id=template_id
+    )
+    folder = write_proofs(
+        Path(proofs_dir),
+        [
+            AnchoredCredential(
+                chain_id=chain.chain_id,
+                credential=chain.deployment.credential.address,
+                issuer_id=issuer_id,
+                root=tree.root,
+                recipient=leaf.recipient,
+                token_id=leaf.token_id,
+                expires_at=leaf.expires_at,
+                proof=tuple(tree.proof(leaf)),
+                manifest=manifest,
+            )
+            for leaf in leaves
+        ],
+    )
+    return AnchorResult(
+        root=tree.root,
+        token_ids=[d.token_id for d in docs],
+        manifest=manifest,
+        proofs_dir=folder,
+        tx_hash=None,
+    )
+
+
+def anchor_bulk(
+    chain: Chain,
+    store: Store,
+    signer: LocalAccount,
+    *,
+    template_id: int,
+    recipients: Sequence[Recipient],
+    journal_dir: Path = DEFAULT_JOURNAL_DIR,
+    proofs_dir: Path = DEFAULT_PROOFS_DIR,
+    progress: Progress | None = None,
+) -> AnchorResult:
+    """Issue a whole cohort in one ``anchor`` transaction, resumably.
+
+    Validates exactly like :func:`issue_bulk`, builds and stores every document, builds the Merkle
+    tree over ``(recipient, tokenId, expiresAt)``, stores the batch manifest, writes one proof file
+    per credential, then anchors the root. The journal pins the issue time, so a run started again
+    rebuilds the same documents, hence the same root: the chain (``anchorOf(root)``) says whether
+    the anchor is done, and a transaction still in flight is awaited rather than sent twice.
+    """
+    if not recipients:
+        raise InputError("Nothing to issue: no recipients.")
+    progress = progress or Progress()
+    ctx = prepare(chain, store, signer, template_id)
+    key = journal_key(chain, signer.address, template_id, recipients)
+    journal = Journal(Path(journal_dir) / f"anchor-{key}.jsonl")
+    header = journal.header
+    now = chain.latest_timestamp()
+    valid_from = now if header is None else int(header["validFrom"])
+    docs, leaves, tree = _batch(ctx, recipients, valid_from=valid_from, now=now)
+    if header is None:
+        journal.append(
+            {
+                "kind": "start",
+                "validFrom": valid_from,
+                "rows": len(recipients),
+                "template": f"0x{template_id:064x}",
+                "root": tree.root_hex,
+            }
+        )
+    result = _store_batch(
+        ctx, template_id, docs, leaves, tree, proofs_dir=proofs_dir, progress=progress
+    )
+    result.journal = journal.path
+
+    progress.start("anchor", 1)
+    for entry in journal.in_flight():
+        receipt = chain.receipt_if_mined(entry["tx"])
+        if receipt is None and chain.is_pending(entry["tx"]):
+            receipt = chain.wait(entry["tx"], action="finish the anchor sent by an earlier run")
+        if receipt is not None:
+            journal.append(
+                {"kind": "confirmed", "tx": entry["tx"], "status": int(receipt["status"])}
+            )
+        else:
+            journal.append({"kind": "dropped", "tx": entry["tx"]})
+    if not chain.anchor_of(tree.root).exists:
+        tx = chain.prepare(
+            chain.anchor_call(tree.root, len(leaves)), signer, action="anchor the batch"
+        )
+        journal.append({"kind": "sent", "tx": tx.hash, "nonce": tx.nonce, "root": tree.root_hex})
+        chain.broadcast(tx)
+        receipt = chain.wait(tx.hash, action="anchor the batch")
+        journal.append(
+            {"kind": "confirmed", "tx": tx.hash, "status": 1, "block": int(receipt["blockNumber"])}
+        )
+        result.tx_hash = tx.hash
+    progress.advance()
+    journal.append({"kind": "done", "root": tree.root_hex, "manifest": result.manifest})
+    return result
+
+
+@dataclass(frozen=True)
+class AnchorPlan:
+    """An anchored batch ready for a browser wallet: documents, manifest and proofs stored, the
+    ``anchor`` call built (None if the root is anchored already)."""
+
+    batch: AnchorResult
+    call: Any | None
+
+
+def plan_anchor(
+    chain: Chain,
+    store: Store,
+    *,
+    signer: str,
+    template_id: int,
+    recipients: Sequence[Recipient],
+    proofs_dir: Path = DEFAULT_PROOFS_DIR,
+) -> AnchorPlan:
+    """:func:`anchor_bulk` for ``signer`` (an address whose wallet will sign): everything but the
+    transaction, whose call is returned (``chain.unsigned(plan.call)`` for the wallet)."""
+    if not recipients:
+        raise InputError("Nothing to issue: no recipients.")
+    ctx = prepare(chain, store, signer, template_id)
+    now = chain.latest_timestamp()
+    docs, leaves, tree = _batch(ctx, recipients, valid_from=now, now=now)
+    batch = _store_batch(
+        ctx, template_id, docs, leaves, tree, proofs_dir=proofs_dir, progress=Progress()
+    )
+    call = None if chain.anchor_of(tree.root).exists else chain.anchor_call(tree.root, len(leaves))
+    return AnchorPlan(batch=batch, call=call)

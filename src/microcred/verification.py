@@ -8,8 +8,11 @@ Only two things are trusted: the configured RPC node and sha256. Documents may c
 or gateway: their bytes must hash to the token id, or the credential is ``tampered``.
 
 Statuses: ``valid``, ``revoked``, ``expired``, ``issuer_suspended``, ``tampered``, ``unavailable``
-(the document could not be retrieved), and ``not_found`` (no such credential in this wallet or on
-this chain).
+(the document could not be retrieved), ``not_found`` (no such credential in this wallet or on
+this chain), and ``anchored``: a credential of an anchored batch, given with its proof file, that
+is not in a wallet yet but passes every check (the root is anchored by its issuer, the proof leads
+from its leaf to that root, not revoked, issuer active, not expired, document intact and matching
+the leaf). Once claimed it is verified like any other credential.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from .chain import Chain, CredentialStatus, Issuer, checksum
+from .anchoring import AnchoredCredential
+from .chain import Anchor, Chain, CredentialStatus, Issuer, checksum
 from .cid import cid_of_token_id
 from .documents import CredentialDocument, parse_credential
 from .errors import ContentMismatch, DocumentError, InputError, StorageError
@@ -38,6 +42,7 @@ __all__ = [
     "Subject",
     "parse_subject",
     "verify",
+    "verify_anchored",
     "verify_token",
     "verify_wallet",
 ]
@@ -50,7 +55,10 @@ STATUSES = (
     "tampered",
     "unavailable",
     "not_found",
+    "anchored",
 )
+#: Verdicts that mean the credential checks out (``anchored``: not claimed to a wallet yet).
+GOOD_STATUSES = ("valid", "anchored")
 #: Documents fetched at once; each fetch waits on the network, not on the CPU.
 FETCH_WORKERS = 16
 #: Seconds to wait for one document before calling it unavailable.
@@ -124,6 +132,8 @@ class Evidence:
     tampered_error: str | None = None
     document: CredentialDocument | None = None
     document_error: str | None = None
+    anchored: AnchoredCredential | None = None  # the proof file, for a credential not claimed yet
+    anchor: Anchor | None = None  # what the chain says of its root
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,51 @@ def check_document_matches_chain(e: Evidence) -> Result:
     return True, "recipient, chain, registry and issuer match the chain"
 
 
+def check_anchored(e: Evidence) -> Result:
+    a, anchor = e.anchored, e.anchor
+    if a is None or anchor is None:
+        return False, "not checked: no proof file"
+    if a.chain_id != e.chain_id:
+        return False, f"the proof file is for chain {a.chain_id}, not {e.chain_id}"
+    if not anchor.exists:
+        return False, f"the root 0x{a.root.hex()} is not anchored on this chain"
+    if anchor.issuer_id != a.issuer_id:
+        return False, f"the root was anchored by issuer {anchor.issuer_id}, not {a.issuer_id}"
+    return True, f"root anchored by issuer {anchor.issuer_id} {_when(anchor.anchored_at)}"
+
+
+def check_in_batch(e: Evidence) -> Result:
+    if e.anchored is None:
+        return False, "not checked: no proof file"
+    if not e.anchored.proves():
+        return False, "the Merkle proof does not lead from this credential to the root"
+    return True, f"Merkle proof of {len(e.anchored.proof)} hash(es) leads to the root"
+
+
+def check_document_matches_leaf(e: Evidence) -> Result:
+    if e.raw is None or e.tampered_error is not None:
+        return False, "not checked: no trustworthy document"
+    if e.document is None:
+        return False, f"not a microcred credential document: {e.document_error}"
+    assert e.anchored is not None
+    doc, leaf = e.document, e.anchored
+    problems = []
+    if doc.recipient != leaf.recipient:
+        problems.append(f"recipient {doc.recipient} is not the leaf's {leaf.recipient}")
+    expires = int(doc.valid_until.timestamp()) if doc.valid_until else 0
+    if expires != leaf.expires_at:
+        problems.append(f"expiry {expires} is not the leaf's {leaf.expires_at}")
+    if doc.chain_id != e.chain_id:
+        problems.append(f"chain id {doc.chain_id} is not {e.chain_id}")
+    if doc.registry != e.registry:
+        problems.append(f"registry {doc.registry} is not {e.registry}")
+    if doc.issuer_id != e.status.issuer_id:
+        problems.append(f"issuer id {doc.issuer_id} is not {e.status.issuer_id}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, "recipient, expiry, chain, registry and issuer match the anchored leaf"
+
+
 CheckFunction = Callable[[Evidence], Result]
 
 #: The checks, in order, with the verdict their failure gives. The first failure decides.
@@ -233,6 +288,18 @@ CHECKS: tuple[tuple[str, CheckFunction, str], ...] = (
     ("document_retrieved", check_document_retrieved, "unavailable"),
     ("document_hash", check_document_hash, "tampered"),
     ("document_matches_chain", check_document_matches_chain, "tampered"),
+)
+
+#: The checks of an anchored credential not claimed yet; passing them all gives ``anchored``.
+ANCHORED_CHECKS: tuple[tuple[str, CheckFunction, str], ...] = (
+    ("root_anchored", check_anchored, "not_found"),
+    ("in_batch", check_in_batch, "tampered"),
+    ("not_revoked", check_not_revoked, "revoked"),
+    ("issuer_active", check_issuer_active, "issuer_suspended"),
+    ("not_expired", check_not_expired, "expired"),
+    ("document_retrieved", check_document_retrieved, "unavailable"),
+    ("document_hash", check_document_hash, "tampered"),
+    ("document_matches_chain", check_document_matches_leaf, "tampered"),
 )
 
 
@@ -261,6 +328,11 @@ class CredentialReport:
     def valid(self) -> bool:
         return self.status == "valid"
 
+    @property
+    def verified(self) -> bool:
+        """Valid, or anchored and checking out (not in a wallet yet)."""
+        return self.status in GOOD_STATUSES
+
     def to_json(self) -> dict[str, Any]:
         return {
             "tokenId": f"0x{self.token_id:064x}",
@@ -285,8 +357,8 @@ class Report:
 
     @property
     def all_valid(self) -> bool:
-        """Whether every credential found is valid (the CLI's exit code 0)."""
-        return all(c.valid for c in self.credentials)
+        """Whether every credential found is valid or anchored (the CLI's exit code 0)."""
+        return all(c.verified for c in self.credentials)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -296,14 +368,19 @@ class Report:
         }
 
 
-def run_checks(evidence: Evidence) -> tuple[str, tuple[Check, ...]]:
+def run_checks(
+    evidence: Evidence,
+    checks_table: Sequence[tuple[str, CheckFunction, str]] = CHECKS,
+    *,
+    success: str = "valid",
+) -> tuple[str, tuple[Check, ...]]:
     """Every check in :data:`CHECKS` order, and the verdict of the first failure."""
     checks = []
-    verdict = "valid"
-    for name, function, failure in CHECKS:
+    verdict = success
+    for name, function, failure in checks_table:
         ok, detail = function(evidence)
         checks.append(Check(name=name, ok=ok, detail=detail))
-        if not ok and verdict == "valid":
+        if not ok and verdict == success:
             verdict = failure
     return verdict, tuple(checks)
 
@@ -355,6 +432,67 @@ def verify(
     return _verify_statuses(
         chain, store, statuses, issuers, now, wallet, subject_text, fetch_timeout
     )
+
+
+def verify_anchored(
+    chain: Chain,
+    store: Store,
+    item: AnchoredCredential,
+    *,
+    fetch_timeout: float = FETCH_TIMEOUT,
+) -> Report:
+    """Verify a credential given with its proof file: ``anchored`` if it checks out and is not in
+    a wallet yet; once claimed, exactly as :func:`verify_token` (the token is then the truth)."""
+    subject = f"0x{item.token_id:064x}"
+    statuses, issuers, now = chain.read_state([item.token_id])
+    status = statuses[0]
+    if status.exists:
+        return _verify_statuses(chain, store, statuses, issuers, now, None, subject, fetch_timeout)
+    anchor = chain.anchor_of(item.root)
+    # What a claim would mint: the anchor's issuer and time, the leaf's expiry.
+    pending = CredentialStatus(
+        token_id=item.token_id,
+        holder=None,
+        issuer_id=anchor.issuer_id,
+        issued_at=anchor.anchored_at,
+        expires_at=item.expires_at,
+        revoked_at=status.revoked_at,
+        replaces=0,
+        replaced_by=0,
+        issuer_active=False,
+        valid=False,
+    )
+    by_id = {i.id: i for i in issuers}
+    evidence = Evidence(
+        token_id=item.token_id,
+        status=pending,
+        wallet=None,
+        issuer=by_id.get(anchor.issuer_id),
+        now=now,
+        chain_id=chain.chain_id,
+        registry=chain.registry_address,
+        revocation_reason=(
+            chain.revocation_reasons([item.token_id]).get(item.token_id) if status.revoked else None
+        ),
+        anchored=item,
+        anchor=anchor,
+    )
+    _fetch(store, evidence, fetch_timeout)
+    verdict, checks = run_checks(evidence, ANCHORED_CHECKS, success="anchored")
+    report = CredentialReport(
+        token_id=item.token_id,
+        status=verdict,
+        holder=None,
+        issuer_id=anchor.issuer_id,
+        issuer_name=evidence.issuer.name if evidence.issuer else None,
+        achievement=evidence.document.achievement_name if evidence.document else None,
+        issued_at=anchor.anchored_at,
+        expires_at=item.expires_at,
+        revocation_reason=evidence.revocation_reason,
+        checks=checks,
+        document=evidence.document,
+    )
+    return Report(subject=subject, chain_id=chain.chain_id, credentials=(report,))
 
 
 def verify_wallet(chain: Chain, store: Store, address: str, **kwargs: Any) -> Report:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import ape
 import pytest
 from ape.contracts.base import ContractTransactionHandler
+from eth_account import Account
+
+from microcred.merkle import Leaf, MerkleTree
 
 ACME, SUSPENDED = 1, 3
 NEVER = 0
@@ -61,6 +64,9 @@ reissue               NotIssuer  NotIssuer  ok         NotIssuer  NotIssuer  Not
 revoke                NotIssuer  NotIssuer  ok         NotIssuer  NotIssuer  NotIssuer  NotIssuer
 revokeBatch           CredSigner CredSigner ok         NotIssuer  CredSigner CredSigner CredSigner
 burn                  NotHolder  NotHolder  NotHolder  NotHolder  NotHolder  ok         NotHolder
+anchor                CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
+claim                 ok         ok         ok         ok         ok         ok         ok
+revokeAnchored        NotIssuer  NotIssuer  ok         NotIssuer  NotIssuer  NotIssuer  NotIssuer
 transferFrom          NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
 safeTransferFrom      NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
 safeTransferFrom+data NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
@@ -117,6 +123,12 @@ def act(
     token_id = create_credential()
     template_id = create_template()
     registrar_role = registry.REGISTRAR_ROLE()
+    # A batch Acme anchored; anyone may claim a leaf of it (minted to the leaf's recipient).
+    leaves = [Leaf(Account.create().address, create_token_id(), NEVER) for _ in range(2)]
+    tree = MerkleTree(leaves)
+    credential.anchor(tree.root, len(leaves), sender=issuer_signer)
+    leaf = leaves[0]
+    in_batch = (tree.root, leaf.recipient, leaf.token_id, leaf.expires_at, tree.proof(leaf))
 
     calls = {
         "registerIssuer": lambda s: registry.registerIssuer("New", "", [spare_key], sender=s),
@@ -142,6 +154,9 @@ def act(
         "revoke": lambda s: credential.revoke(token_id, "reason", sender=s),
         "revokeBatch": lambda s: credential.revokeBatch([token_id], "reason", sender=s),
         "burn": lambda s: credential.burn(token_id, sender=s),
+        "anchor": lambda s: credential.anchor(create_token_id().to_bytes(32, "big"), 1, sender=s),
+        "claim": lambda s: credential.claim(*in_batch, sender=s),
+        "revokeAnchored": lambda s: credential.revokeAnchored(*in_batch, "reason", sender=s),
         "transferFrom": lambda s: overload(credential, "transferFrom(address,address,uint256)")(
             holder, stranger, token_id, sender=s
         ),

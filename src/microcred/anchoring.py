@@ -1,0 +1,243 @@
+"""Anchored credentials: the proof files a learner keeps, the batch manifest on IPFS, and claims.
+
+An anchored batch (:func:`microcred.issuance.anchor_bulk`) commits a whole cohort with one Merkle
+root on chain. Each credential then travels as its document (on IPFS, by CID) plus a **proof
+file**: the leaf ``(recipient, tokenId, expiresAt)``, the root and the sibling hashes, and where to
+check them (chain id, Credential contract, issuer id)::
+
+    {"format": "microcred-anchored/1", "chainId": 31337, "credential": "0x…", "issuerId": 1,
+     "root": "0x…", "recipient": "0x…", "tokenId": "0x…", "expiresAt": 0,
+     "proof": ["0x…", …], "manifest": "bafk…"}
+
+The **batch manifest** on IPFS lists every entry with its proof. An IPFS object here is one block
+(at most 256 KiB), so the manifest is an index of pages of :data:`PAGE_SIZE` entries each::
+
+    {"format": "microcred-batch/1", "root", "chainId", "credential", "registry", "issuerId",
+     "template", "count", "pages": ["bafk…", …]}
+    {"format": "microcred-batch-page/1", "root", "entries": [{"recipient", "tokenId",
+     "expiresAt", "proof"}, …]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from .chain import Chain, checksum
+from .errors import InputError
+from .merkle import Leaf, MerkleTree, verify
+from .storage import Store
+
+__all__ = [
+    "DEFAULT_PROOFS_DIR",
+    "PAGE_SIZE",
+    "PROOF_FORMAT",
+    "AnchoredCredential",
+    "claim",
+    "find_proof",
+    "load_proof",
+    "store_manifest",
+]
+
+PROOF_FORMAT = "microcred-anchored/1"
+MANIFEST_FORMAT = "microcred-batch/1"
+PAGE_FORMAT = "microcred-batch-page/1"
+#: Entries per manifest page: ~1.1 KB each with a 14-hash proof, so a page stays under 256 KiB.
+PAGE_SIZE = 200
+DEFAULT_PROOFS_DIR = Path(".microcred") / "proofs"
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _hex32(value: bytes | int) -> str:
+    if isinstance(value, int):
+        return f"0x{value:064x}"
+    return "0x" + bytes(value).hex()
+
+
+def _bytes32(text: Any, what: str) -> bytes:
+    if not isinstance(text, str) or not text.startswith("0x") or len(text) != 66:
+        raise InputError(f"The {what} {text!r} is not 0x + 64 hex digits.")
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        raise InputError(f"The {what} {text!r} is not 0x + 64 hex digits.") from None
+
+
+@dataclass(frozen=True)
+class AnchoredCredential:
+    """One credential of an anchored batch, with what proves the issuer committed to it."""
+
+    chain_id: int
+    credential: str  # the Credential contract's address
+    issuer_id: int
+    root: bytes
+    recipient: str
+    token_id: int
+    expires_at: int  # 0: never
+    proof: tuple[bytes, ...]
+    manifest: str | None = None  # CID of the batch manifest
+
+    @property
+    def leaf(self) -> Leaf:
+        return Leaf(self.recipient, self.token_id, self.expires_at)
+
+    def proves(self) -> bool:
+        """Whether the proof leads from the leaf to the root (arithmetic only, no chain)."""
+        return verify(self.root, self.leaf, self.proof)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": PROOF_FORMAT,
+            "chainId": self.chain_id,
+            "credential": self.credential,
+            "issuerId": self.issuer_id,
+            "root": _hex32(self.root),
+            "recipient": self.recipient,
+            "tokenId": _hex32(self.token_id),
+            "expiresAt": self.expires_at,
+            "proof": [_hex32(p) for p in self.proof],
+            "manifest": self.manifest,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> AnchoredCredential:
+        if not isinstance(data, dict) or data.get("format") != PROOF_FORMAT:
+            raise InputError(f"This is not a microcred proof file (format {PROOF_FORMAT}).")
+        try:
+            proof = data["proof"]
+            if not isinstance(proof, list):
+                raise InputError("The proof file's proof is not a list of hashes.")
+            return cls(
+                chain_id=int(data["chainId"]),
+                credential=checksum(data["credential"], what="credential contract address"),
+                issuer_id=int(data["issuerId"]),
+                root=_bytes32(data["root"], "root"),
+                recipient=checksum(data["recipient"], what="recipient address"),
+                token_id=int.from_bytes(_bytes32(data["tokenId"], "token id"), "big"),
+                expires_at=int(data["expiresAt"]),
+                proof=tuple(_bytes32(p, "proof hash") for p in proof),
+                manifest=data.get("manifest"),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"The proof file is incomplete or malformed ({err}).") from None
+
+
+def load_proof(path: str | os.PathLike[str]) -> AnchoredCredential:
+    """A proof file as written by an anchored batch."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(f"Cannot read the proof file {path}: {err.strerror}.") from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"The proof file {path} is not JSON ({err.msg}).") from None
+    return AnchoredCredential.from_json(data)
+
+
+def find_proof(token_id: int, directory: str | os.PathLike[str] = DEFAULT_PROOFS_DIR) -> Path:
+    """The proof file of ``token_id`` under ``directory`` (where batches write
+    ``<root>/<tokenId>.json``)."""
+    name = f"{_hex32(token_id)}.json"
+    found = sorted(Path(directory).glob(f"*/{name}")) if Path(directory).is_dir() else []
+    if not found:
+        raise InputError(
+            f"No proof file {name} under {directory}: give the proof file's path instead."
+        )
+    return found[0]
+
+
+def write_proofs(directory: Path, credentials: Sequence[AnchoredCredential]) -> Path:
+    """One ``<tokenId>.json`` per credential in ``directory/<root>/``; returns that folder."""
+    if not credentials:
+        raise InputError("No credentials: no proof files to write.")
+    folder = Path(directory) / _hex32(credentials[0].root)
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in credentials:
+        target = folder / f"{_hex32(item.token_id)}.json"
+        text = json.dumps(item.to_json(), indent=2, sort_keys=True) + "\n"
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, target)
+    return folder
+
+
+def store_manifest(
+    store: Store,
+    *,
+    tree: MerkleTree,
+    leaves: Sequence[Leaf],
+    chain: Chain,
+    issuer_id: int,
+    template_id: int,
+    page_size: int = PAGE_SIZE,
+) -> str:
+    """Store the batch manifest (its pages first); returns the index's CID."""
+    root = _hex32(tree.root)
+    pages = []
+    for start in range(0, len(leaves), page_size):
+        entries = [
+            {
+                "recipient": leaf.recipient,
+                "tokenId": _hex32(leaf.token_id),
+                "expiresAt": leaf.expires_at,
+                "proof": [_hex32(p) for p in tree.proof(leaf)],
+            }
+            for leaf in leaves[start : start + page_size]
+        ]
+        pages.append(
+            store.put(_canonical({"format": PAGE_FORMAT, "root": root, "entries": entries}))
+        )
+    index = {
+        "format": MANIFEST_FORMAT,
+        "root": root,
+        "chainId": chain.chain_id,
+        "credential": chain.deployment.credential.address,
+        "registry": chain.registry_address,
+        "issuerId": issuer_id,
+        "template": _hex32(template_id),
+        "count": len(leaves),
+        "pages": pages,
+    }
+    return store.put(_canonical(index))
+
+
+def claim(chain: Chain, signer: LocalAccount, item: AnchoredCredential) -> Any:
+    """Mint an anchored credential to its recipient (``signer`` pays, whoever it is).
+
+    Checked first, so the user gets a sentence rather than a revert: the proof file is for this
+    chain and contract, its proof holds, the root is anchored, and the id is not on chain yet.
+    """
+    if item.chain_id != chain.chain_id:
+        raise InputError(
+            f"The proof file is for chain {item.chain_id}, not chain {chain.chain_id}."
+        )
+    if item.credential.lower() != chain.deployment.credential.address.lower():
+        raise InputError(
+            f"The proof file is for the Credential contract {item.credential}, not "
+            f"{chain.deployment.credential.address}."
+        )
+    if not item.proves():
+        raise InputError("The proof in this file does not lead to its root: it was altered.")
+    if not chain.anchor_of(item.root).exists:
+        raise InputError(f"The root {_hex32(item.root)} is not anchored on chain {chain.chain_id}.")
+    status = chain.credential_status(item.token_id)
+    if status.exists:
+        raise InputError(f"The credential {_hex32(item.token_id)} is in a wallet already.")
+    if status.revoked:
+        raise InputError(
+            f"The credential {_hex32(item.token_id)} was revoked: it cannot be claimed."
+        )
+    fn = chain.claim_call(item.root, item.recipient, item.token_id, item.expires_at, item.proof)
+    return chain.transact(fn, signer, action=f"claim credential {_hex32(item.token_id)}")
