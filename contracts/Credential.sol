@@ -105,14 +105,14 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     // ------------------------------------------------------------------ anchored batches
 
     /// @inheritdoc ICredential
-    function anchor(bytes32 root, uint32 count) external {
+    function anchor(bytes32 root, uint32 count, bytes32 manifest) external {
         if (root == bytes32(0)) revert CredentialEmptyRoot();
         if (count == 0) revert CredentialEmptyBatch();
         uint32 issuerId = _activeIssuerOfSender();
         // First come, first served: a root names one issuer's batch forever.
         if (_anchors[root].issuerId != 0) revert CredentialRootExists(root);
         _anchors[root] = Anchor({issuerId: issuerId, anchoredAt: uint32(block.timestamp), count: count});
-        emit BatchAnchored(root, issuerId, msg.sender, count);
+        emit BatchAnchored(root, issuerId, msg.sender, count, manifest);
     }
 
     /// @inheritdoc ICredential

@@ -81,7 +81,11 @@ interface ICredential is IERC721Metadata, IERC5192 {
     /// @notice A credential was revoked. It stays in its holder's wallet, marked revoked, forever.
     event CredentialRevoked(uint256 indexed tokenId, uint32 indexed issuerId, address indexed by, string reason);
     /// @notice A signer of `issuerId` committed to a batch of `count` credentials under Merkle `root`.
-    event BatchAnchored(bytes32 indexed root, uint32 indexed issuerId, address indexed signer, uint32 count);
+    /// `manifest` is the sha256 digest of the batch manifest on IPFS (CIDv1, raw codec): how a
+    /// wallet finds the credentials waiting for it. Logged only, never stored.
+    event BatchAnchored(
+        bytes32 indexed root, uint32 indexed issuerId, address indexed signer, uint32 count, bytes32 manifest
+    );
     /// @notice A credential of the batch `root` was claimed: minted to the recipient named in its leaf.
     /// Alongside the ERC-721 `Transfer` from the zero address and the ERC-5192 `Locked`.
     event CredentialClaimed(uint256 indexed tokenId, bytes32 indexed root);
@@ -119,7 +123,8 @@ interface ICredential is IERC721Metadata, IERC5192 {
     /// with its document and proof, and claimable with {claim}.
     /// @param root The Merkle root (non-zero, never anchored before).
     /// @param count How many credentials the batch holds (non-zero; recorded, not checked).
-    function anchor(bytes32 root, uint32 count) external;
+    /// @param manifest sha256 digest of the batch manifest stored on IPFS (emitted, not checked).
+    function anchor(bytes32 root, uint32 count, bytes32 manifest) external;
 
     /// @notice Mints an anchored credential to the recipient named in its leaf, never to the caller:
     /// anyone may send it (the learner, or a relayer paying the gas). The credential is then exactly

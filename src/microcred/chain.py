@@ -37,12 +37,14 @@ from web3.logs import DISCARD
 from web3.providers import JSONBaseProvider
 from web3.types import RPCEndpoint
 
+from .cid import cid_of_token_id, digest_of_cid
 from .deployment import Deployment
 from .errors import ChainError, ConfigError, InputError
 
 __all__ = [
     "ISSUER_STATUSES",
     "Anchor",
+    "AnchoredBatch",
     "TEMPLATE_STATUSES",
     "Activity",
     "Chain",
@@ -152,6 +154,18 @@ class CredentialStatus:
 
 
 @dataclass(frozen=True)
+class AnchoredBatch:
+    """A ``BatchAnchored`` event: who anchored which root, and where its manifest is."""
+
+    root: bytes
+    issuer_id: int
+    signer: str
+    count: int
+    manifest: str  # CID of the batch manifest on IPFS
+    block: int
+
+
+@dataclass(frozen=True)
 class Anchor:
     """A Merkle root an issuer anchored (every field zero if it never was)."""
 
@@ -204,6 +218,29 @@ def _function_abi(contract: Any, name: str) -> Any:
 
 def _topic(signature: str) -> str:
     return "0x" + keccak(text=signature).hex()
+
+
+def _token_ids(transfer_logs: Iterable[Any]) -> list[int]:
+    """The token ids of ``Transfer`` logs, each once, in log order."""
+    seen: dict[int, None] = {}
+    for log in transfer_logs:
+        seen[_uint(log["topics"][3])] = None
+    return list(seen)
+
+
+def _anchored_batch(log: Any) -> AnchoredBatch:
+    """A ``BatchAnchored`` log (from JSON-RPC: hex strings; from eth-tester: bytes)."""
+    data = log["data"]
+    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
+    block = log["blockNumber"]
+    return AnchoredBatch(
+        root=_uint(log["topics"][1]).to_bytes(32, "big"),
+        issuer_id=_uint(log["topics"][2]),
+        signer=checksum("0x" + _uint(log["topics"][3]).to_bytes(32, "big")[12:].hex()),
+        count=int.from_bytes(raw[:32], "big"),
+        manifest=cid_of_token_id(int.from_bytes(raw[32:64], "big")),
+        block=int(block, 16) if isinstance(block, str) else int(block),
+    )
 
 
 def _uint(value: Any) -> int:
@@ -544,30 +581,66 @@ class Chain:
             count=int(count),
         )
 
-    def minted_to(self, wallet: str) -> list[int]:
-        """Token ids ever minted to ``wallet``, oldest first: one ``eth_getLogs``."""
-        wallet = checksum(wallet, what="wallet address")
-        topic0 = "0x" + self.w3.keccak(text="Transfer(address,address,uint256)").hex().removeprefix(
-            "0x"
-        )
-        query = {
+    def _anchored_query(self, issuer_id: int | None = None) -> dict[str, Any]:
+        topics: list[Any] = [_topic(_ANCHORED)]
+        if issuer_id is not None:
+            topics += [None, f"0x{issuer_id:064x}"]
+        return {
             "address": self.credential.address,
             "fromBlock": hex(self.deployment.start_block),
             "toBlock": "latest",
-            "topics": [topic0, "0x" + "0" * 64, "0x" + "0" * 24 + wallet[2:].lower()],
+            "topics": topics,
         }
+
+    def _minted_query(self, wallet: str) -> dict[str, Any]:
+        wallet = checksum(wallet, what="wallet address")
+        return {
+            "address": self.credential.address,
+            "fromBlock": hex(self.deployment.start_block),
+            "toBlock": "latest",
+            "topics": [
+                _topic("Transfer(address,address,uint256)"),
+                "0x" + "0" * 64,
+                "0x" + "0" * 24 + wallet[2:].lower(),
+            ],
+        }
+
+    def _logs(self, query: dict[str, Any], action: str) -> list[Any]:
         if self._json_rpc:
-            with _reaching_node("list credentials"):
+            with _reaching_node(action):
                 response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
-            topics = [log["topics"][3] for log in self._result(response, "list credentials")]
-        else:
-            query["fromBlock"] = self.deployment.start_block  # type: ignore[assignment]
-            logs = self.w3.eth.get_logs(query)  # type: ignore[arg-type]
-            topics = [log["topics"][3] for log in logs]
-        seen: dict[int, None] = {}
-        for topic in topics:
-            seen[_uint(topic)] = None
-        return list(seen)
+            return list(self._result(response, action))
+        query = {**query, "fromBlock": self.deployment.start_block}
+        with _reaching_node(action):
+            return list(self.w3.eth.get_logs(query))  # type: ignore[arg-type]
+
+    def anchored_batches(self, issuer_id: int | None = None) -> list[AnchoredBatch]:
+        """Every batch anchored on this contract (of ``issuer_id`` only, if given), oldest first:
+        one ``eth_getLogs`` over the ``BatchAnchored`` events."""
+        logs = self._logs(self._anchored_query(issuer_id), "list anchored batches")
+        return [_anchored_batch(log) for log in logs]
+
+    def wallet_logs(self, wallet: str) -> tuple[list[int], list[AnchoredBatch]]:
+        """:meth:`minted_to` and :meth:`anchored_batches` in ONE round trip (a JSON-RPC batch)
+        where the provider can batch: what a wallet holds, and where to look for what waits."""
+        if not self._json_rpc:
+            return self.minted_to(wallet), self.anchored_batches()
+        provider: Any = self.w3.provider
+        with _reaching_node("list credentials"):
+            responses = provider.make_batch_request(
+                [
+                    ("eth_getLogs", [self._minted_query(wallet)]),
+                    ("eth_getLogs", [self._anchored_query()]),
+                ]
+            )
+        if not isinstance(responses, list):  # the node refused the whole batch
+            self._result(responses, "list credentials")
+        minted, anchored = (self._result(r, "list credentials") for r in responses)
+        return _token_ids(minted), [_anchored_batch(log) for log in anchored]
+
+    def minted_to(self, wallet: str) -> list[int]:
+        """Token ids ever minted to ``wallet``, oldest first: one ``eth_getLogs``."""
+        return _token_ids(self._logs(self._minted_query(wallet), "list credentials"))
 
     def wallet_credentials(self, wallet: str) -> list[CredentialStatus]:
         """Every credential ever minted to ``wallet`` with its status: two RPC round trips."""
@@ -860,14 +933,30 @@ class Chain:
         fn = self.credential.functions.revoke(token_id, reason)
         return self.transact(fn, signer, action=f"revoke credential 0x{token_id:064x}")
 
-    def anchor_call(self, root: bytes, count: int) -> Any:
-        return self.credential.functions.anchor(bytes(root), count)
+    def anchor_call(self, root: bytes, count: int, manifest: str) -> Any:
+        """The ``anchor`` call; ``manifest`` is the batch manifest's CID (its digest is logged)."""
+        digest = digest_of_cid(manifest).to_bytes(32, "big")
+        return self.credential.functions.anchor(bytes(root), count, digest)
 
     def claim_call(
         self, root: bytes, recipient: str, token_id: int, expires_at: int, proof: Sequence[bytes]
     ) -> Any:
         return self.credential.functions.claim(
             bytes(root), recipient, token_id, expires_at, [bytes(p) for p in proof]
+        )
+
+    def revoke_anchored_call(
+        self,
+        *,
+        root: bytes,
+        recipient: str,
+        token_id: int,
+        expires_at: int,
+        proof: Sequence[bytes],
+        reason: str,
+    ) -> Any:
+        return self.credential.functions.revokeAnchored(
+            bytes(root), recipient, token_id, expires_at, [bytes(p) for p in proof], reason
         )
 
     def revoke_anchored(
@@ -881,8 +970,13 @@ class Chain:
         proof: Sequence[bytes],
         reason: str,
     ) -> Any:
-        fn = self.credential.functions.revokeAnchored(
-            bytes(root), recipient, token_id, expires_at, [bytes(p) for p in proof], reason
+        fn = self.revoke_anchored_call(
+            root=root,
+            recipient=recipient,
+            token_id=token_id,
+            expires_at=expires_at,
+            proof=proof,
+            reason=reason,
         )
         return self.transact(fn, signer, action=f"revoke anchored credential 0x{token_id:064x}")
 
@@ -899,7 +993,7 @@ class Chain:
         return self.credential.functions.issue(recipient, token_id, expires_at)
 
 
-_ANCHORED = "BatchAnchored(bytes32,uint32,address,uint32)"
+_ANCHORED = "BatchAnchored(bytes32,uint32,address,uint32,bytes32)"
 
 
 class RequestCounter:

@@ -25,7 +25,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .anchoring import DEFAULT_PROOFS_DIR, claim, find_proof, load_proof
+from .anchoring import (
+    DEFAULT_PROOFS_DIR,
+    AnchoredCredential,
+    claim,
+    find_anchored,
+    find_proof,
+    load_proof,
+    revoke_anchored,
+    waiting_for,
+)
 from .chain import Chain, checksum
 from .cid import cid_of_token_id
 from .config import DEFAULT_RPC_URL, DEFAULT_STORE, Settings, load_signer
@@ -525,41 +534,85 @@ def issue(
     click.echo(_hex(result_one.token_id))
 
 
+def _proofs_dir_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--proofs-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_PROOFS_DIR,
+        show_default=True,
+        help="Where anchored batches wrote their proof files.",
+    )(function)
+
+
+def _anchored(
+    app: App, credential: str, proofs_dir: Path, *, issuer_id: int | None = None
+) -> AnchoredCredential:
+    """An anchored credential from a proof file, or by token id: its proof file under
+    ``proofs_dir``, else its entry in the batch manifests on IPFS."""
+    if Path(credential).is_file():
+        return load_proof(credential)
+    token_id = _token_id(credential)
+    try:
+        return load_proof(find_proof(token_id, proofs_dir))
+    except InputError:
+        return find_anchored(app.chain, app.store, token_id, issuer_id=issuer_id)
+
+
 @cli.command("revoke")
-@click.argument("token_id")
+@click.argument("credential")
 @click.option("--reason", required=True, help="Why, for the public record.")
+@_proofs_dir_option
 @pass_app
-def revoke(app: App, token_id: str, reason: str) -> None:
-    """Revoke a credential (it stays in the wallet, marked revoked with the reason)."""
+def revoke(app: App, credential: str, reason: str, proofs_dir: Path) -> None:
+    """Revoke a credential (it stays in the wallet, marked revoked with the reason).
+
+    CREDENTIAL is a token id, or the proof file of an anchored credential. An anchored credential
+    nobody claimed yet is revoked through its batch (it can then never be claimed)."""
     if not reason.strip():
         raise InputError("A revocation needs a reason (--reason TEXT).")
-    value = _token_id(token_id)
-    app.chain.revoke(app.signer(), value, reason)
-    click.echo(f"Revoked {_hex(value)}: {reason}")
+    if not Path(credential).is_file():
+        value = _token_id(credential)
+        if app.chain.credential_status(value).issued_at:
+            app.chain.revoke(app.signer(), value, reason)
+            click.echo(f"Revoked {_hex(value)}: {reason}")
+            return
+    signer = app.signer()
+    issuer_id, _ = app.chain.issuer_of(signer.address)
+    item = _anchored(app, credential, proofs_dir, issuer_id=issuer_id or None)
+    revoke_anchored(app.chain, signer, item, reason)
+    click.echo(f"Revoked {_hex(item.token_id)} (anchored, unclaimed): {reason}")
 
 
 @cli.command("claim")
 @click.argument("credential")
-@click.option(
-    "--proofs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_PROOFS_DIR,
-    show_default=True,
-    help="Where to look for TOKEN_ID's proof file.",
-)
+@_proofs_dir_option
 @pass_app
 def claim_command(app: App, credential: str, proofs_dir: Path) -> None:
-    """Mint an anchored credential to its recipient (CREDENTIAL: a proof file, or a TOKEN_ID whose
-    proof file is under --proofs-dir). Anyone may send it: the token goes to the learner named in
-    the proof, never to the sender. Prints the token id last."""
-    path = Path(credential)
-    if not path.is_file():
-        path = find_proof(_token_id(credential), proofs_dir)
-    item = load_proof(path)
-    receipt = claim(app.chain, app.signer(), item)
-    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
-    _stderr.print(f"Claimed to {item.recipient} in {tx_hash}.", markup=False)
-    click.echo(_hex(item.token_id))
+    """Mint anchored credentials to their recipient. CREDENTIAL: a proof file, a TOKEN_ID (its
+    proof file under --proofs-dir, else found in the batch manifests), or a WALLET address (every
+    credential waiting for it). Anyone may send it: a token goes to the learner named in its
+    proof, never to the sender. Prints each claimed token id."""
+    text = credential.strip()
+    if not Path(text).is_file() and len(text) == 42 and text.lower().startswith("0x"):
+        wallet = checksum(text, what="wallet address")
+        items = [
+            i for batch in waiting_for(app.chain, app.store, wallet) for i in batch.credentials
+        ]
+        statuses = app.chain.credentials([i.token_id for i in items]) if items else []
+        todo = [
+            i for i, s in zip(items, statuses, strict=True) if not s.issued_at and not s.revoked
+        ]
+        if not todo:
+            _stderr.print(f"Nothing to claim for {wallet}.", markup=False)
+            return
+    else:
+        todo = [_anchored(app, text, proofs_dir)]
+    signer = app.signer()
+    for item in todo:
+        receipt = claim(app.chain, signer, item)
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        _stderr.print(f"Claimed to {item.recipient} in {tx_hash}.", markup=False)
+        click.echo(_hex(item.token_id))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -593,6 +646,8 @@ def verify_command(app: App, subject: str, as_json: bool) -> None:
 
 
 def _print_report(report: Any) -> None:
+    for warning in report.warnings:
+        _stderr.print(f"Not checked: {warning}", markup=False)
     if not report.credentials:
         _stdout.print(f"No credentials for {report.subject} on chain {report.chain_id}.")
         return

@@ -849,7 +849,9 @@ def anchor_bulk(
             journal.append({"kind": "dropped", "tx": entry["tx"]})
     if not chain.anchor_of(tree.root).exists:
         tx = chain.prepare(
-            chain.anchor_call(tree.root, len(leaves)), signer, action="anchor the batch"
+            chain.anchor_call(tree.root, len(leaves), result.manifest),
+            signer,
+            action="anchor the batch",
         )
         journal.append({"kind": "sent", "tx": tx.hash, "nonce": tx.nonce, "root": tree.root_hex})
         chain.broadcast(tx)
@@ -891,5 +893,9 @@ def plan_anchor(
     batch = _store_batch(
         ctx, template_id, docs, leaves, tree, proofs_dir=proofs_dir, progress=Progress()
     )
-    call = None if chain.anchor_of(tree.root).exists else chain.anchor_call(tree.root, len(leaves))
+    call = (
+        None
+        if chain.anchor_of(tree.root).exists
+        else chain.anchor_call(tree.root, len(leaves), batch.manifest)
+    )
     return AnchorPlan(batch=batch, call=call)

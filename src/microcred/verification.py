@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from .anchoring import AnchoredCredential
+from .anchoring import AnchoredCredential, waiting_for
 from .chain import Anchor, Chain, CredentialStatus, Issuer, checksum
 from .cid import cid_of_token_id
 from .documents import CredentialDocument, parse_credential
@@ -323,6 +323,8 @@ class CredentialReport:
     revocation_reason: str | None
     checks: tuple[Check, ...]
     document: CredentialDocument | None = field(default=None, compare=False, repr=False)
+    #: The proof of an anchored credential not in a wallet yet (what a claim sends).
+    proof: AnchoredCredential | None = field(default=None, compare=False, repr=False)
 
     @property
     def valid(self) -> bool:
@@ -344,6 +346,7 @@ class CredentialReport:
             "expiresAt": _when(self.expires_at) if self.expires_at else None,
             "revocationReason": self.revocation_reason,
             "checks": [c.to_json() for c in self.checks],
+            "proof": self.proof.to_json() if self.proof else None,
         }
 
 
@@ -354,6 +357,8 @@ class Report:
     subject: str
     chain_id: int
     credentials: tuple[CredentialReport, ...]
+    #: What could not be looked at (e.g. an anchored batch's manifest out of reach).
+    warnings: tuple[str, ...] = ()
 
     @property
     def all_valid(self) -> bool:
@@ -365,6 +370,7 @@ class Report:
             "subject": self.subject,
             "chainId": self.chain_id,
             "credentials": [c.to_json() for c in self.credentials],
+            "warnings": list(self.warnings),
         }
 
 
@@ -415,22 +421,43 @@ def verify(
     fetch_timeout: float = FETCH_TIMEOUT,
 ) -> Report:
     """Verify a wallet's credentials, or one credential, against the chain and the documents."""
+    waiting: list[AnchoredCredential] = []
+    unread: list[str] = []
     if subject.address is not None:
-        token_ids = chain.minted_to(subject.address)
+        token_ids, batches = chain.wallet_logs(subject.address)
         wallet: str | None = subject.address
+        found = waiting_for(chain, store, subject.address, batches=batches, timeout=fetch_timeout)
+        for batch in found:
+            waiting += batch.credentials
+            if batch.error:
+                unread.append(f"anchored batch 0x{batch.batch.root.hex()}: {batch.error}")
     else:
         assert subject.token_id is not None
         token_ids = [subject.token_id]
         wallet = None
     subject_text = str(subject)
-    if not token_ids:
-        return Report(subject=subject_text, chain_id=chain.chain_id, credentials=())
-    statuses, issuers, now = chain.read_state(token_ids)
+    minted = set(token_ids)
+    waiting = [item for item in waiting if item.token_id not in minted]
+    if not token_ids and not waiting:
+        return Report(
+            subject=subject_text, chain_id=chain.chain_id, credentials=(), warnings=tuple(unread)
+        )
+    statuses, issuers, now = chain.read_state([*token_ids, *(i.token_id for i in waiting)])
+    in_wallet, pending = statuses[: len(token_ids)], statuses[len(token_ids) :]
     if wallet is not None:
         # A credential its holder renounced (burned) is no longer in the wallet.
-        statuses = [s for s in statuses if s.holder is not None]
-    return _verify_statuses(
-        chain, store, statuses, issuers, now, wallet, subject_text, fetch_timeout
+        in_wallet = [s for s in in_wallet if s.holder is not None]
+    report = _verify_statuses(
+        chain, store, in_wallet, issuers, now, wallet, subject_text, fetch_timeout
+    )
+    # Anchored for this wallet and never minted (a minted one is in the wallet, or burned).
+    unclaimed = [(i, s) for i, s in zip(waiting, pending, strict=True) if not s.issued_at]
+    extra = _anchored_reports(chain, store, unclaimed, issuers, now, fetch_timeout)
+    return Report(
+        subject=subject_text,
+        chain_id=chain.chain_id,
+        credentials=(*report.credentials, *extra),
+        warnings=tuple(unread),
     )
 
 
@@ -445,54 +472,79 @@ def verify_anchored(
     a wallet yet; once claimed, exactly as :func:`verify_token` (the token is then the truth)."""
     subject = f"0x{item.token_id:064x}"
     statuses, issuers, now = chain.read_state([item.token_id])
-    status = statuses[0]
-    if status.exists:
+    if statuses[0].exists:
         return _verify_statuses(chain, store, statuses, issuers, now, None, subject, fetch_timeout)
-    anchor = chain.anchor_of(item.root)
-    # What a claim would mint: the anchor's issuer and time, the leaf's expiry.
-    pending = CredentialStatus(
-        token_id=item.token_id,
-        holder=None,
-        issuer_id=anchor.issuer_id,
-        issued_at=anchor.anchored_at,
-        expires_at=item.expires_at,
-        revoked_at=status.revoked_at,
-        replaces=0,
-        replaced_by=0,
-        issuer_active=False,
-        valid=False,
-    )
-    by_id = {i.id: i for i in issuers}
-    evidence = Evidence(
-        token_id=item.token_id,
-        status=pending,
-        wallet=None,
-        issuer=by_id.get(anchor.issuer_id),
-        now=now,
-        chain_id=chain.chain_id,
-        registry=chain.registry_address,
-        revocation_reason=(
-            chain.revocation_reasons([item.token_id]).get(item.token_id) if status.revoked else None
-        ),
-        anchored=item,
-        anchor=anchor,
-    )
-    _fetch(store, evidence, fetch_timeout)
-    verdict, checks = run_checks(evidence, ANCHORED_CHECKS, success="anchored")
-    report = CredentialReport(
-        token_id=item.token_id,
-        status=verdict,
-        holder=None,
-        issuer_id=anchor.issuer_id,
-        issuer_name=evidence.issuer.name if evidence.issuer else None,
-        achievement=evidence.document.achievement_name if evidence.document else None,
-        issued_at=anchor.anchored_at,
-        expires_at=item.expires_at,
-        revocation_reason=evidence.revocation_reason,
-        checks=checks,
-        document=evidence.document,
-    )
-    return Report(subject=subject, chain_id=chain.chain_id, credentials=(report,))
+    report = _anchored_reports(chain, store, [(item, statuses[0])], issuers, now, fetch_timeout)
+    return Report(subject=subject, chain_id=chain.chain_id, credentials=tuple(report))
+
+
+def _anchored_reports(
+    chain: Chain,
+    store: Store,
+    pending: Sequence[tuple[AnchoredCredential, CredentialStatus]],
+    issuer_list: Sequence[Issuer],
+    now: int,
+    fetch_timeout: float,
+) -> list[CredentialReport]:
+    """Reports on anchored credentials not in a wallet (each with its on-chain status: never
+    minted, maybe revoked), through :data:`ANCHORED_CHECKS`."""
+    issuers = {i.id: i for i in issuer_list}
+    anchors = {root: chain.anchor_of(root) for root in {item.root for item, _ in pending}}
+    revoked = [status.token_id for _, status in pending if status.revoked]
+    reasons = chain.revocation_reasons(revoked) if revoked else {}
+    gathered = []
+    for item, status in pending:
+        anchor = anchors[item.root]
+        # What a claim would mint: the anchor's issuer and time, the leaf's expiry.
+        would_be = CredentialStatus(
+            token_id=item.token_id,
+            holder=None,
+            issuer_id=anchor.issuer_id,
+            issued_at=anchor.anchored_at,
+            expires_at=item.expires_at,
+            revoked_at=status.revoked_at,
+            replaces=0,
+            replaced_by=0,
+            issuer_active=False,
+            valid=False,
+        )
+        gathered.append(
+            Evidence(
+                token_id=item.token_id,
+                status=would_be,
+                wallet=None,
+                issuer=issuers.get(anchor.issuer_id),
+                now=now,
+                chain_id=chain.chain_id,
+                registry=chain.registry_address,
+                revocation_reason=reasons.get(item.token_id),
+                anchored=item,
+                anchor=anchor,
+            )
+        )
+    if gathered:
+        with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, len(gathered))) as pool:
+            list(pool.map(lambda e: _fetch(store, e, fetch_timeout), gathered))
+    reports = []
+    for e in gathered:
+        verdict, checks = run_checks(e, ANCHORED_CHECKS, success="anchored")
+        reports.append(
+            CredentialReport(
+                token_id=e.token_id,
+                status=verdict,
+                holder=None,
+                issuer_id=e.status.issuer_id,
+                issuer_name=e.issuer.name if e.issuer else None,
+                achievement=e.document.achievement_name if e.document else None,
+                issued_at=e.status.issued_at,
+                expires_at=e.status.expires_at,
+                revocation_reason=e.revocation_reason,
+                checks=checks,
+                document=e.document,
+                proof=e.anchored,
+            )
+        )
+    return reports
 
 
 def verify_wallet(chain: Chain, store: Store, address: str, **kwargs: Any) -> Report:

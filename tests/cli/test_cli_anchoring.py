@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 from _cli_support import chain_date, last_line
 from eth_account import Account
@@ -65,8 +66,10 @@ def test_verify_a_proof_file_shows_anchored_then_claim_makes_it_valid(
     assert entry["holder"] is None and entry["expiresAt"].startswith(expires)
     table = run("verify", str(proof_file), COLUMNS="200").stdout
     assert "anchored, not yet in wallet" in table
-    # Not in the wallet yet.
-    assert json.loads(run("verify", learner, "--json").stdout)["credentials"] == []
+    # The wallet shows it as waiting (found through the anchor event and the manifest), not held.
+    [waiting] = json.loads(run("verify", learner, "--json").stdout)["credentials"]
+    assert waiting["status"] == "anchored" and waiting["holder"] is None
+    assert waiting["proof"]["tokenId"] == token and waiting["proof"]["root"] == root
 
     relayer = net.keys[7]  # anyone pays; the learner gets the token
     claimed = run("claim", token, "--proofs-dir", str(proofs), key=relayer)
@@ -119,7 +122,43 @@ def test_anchor_needs_a_csv_and_claim_needs_a_proof(net, run, fresh_issuer, tmp_
     missing = run(
         "claim", "0x" + "ab" * 32, "--proofs-dir", str(tmp_path), key=net.keys[7], ok=False
     )
-    assert missing.exit_code == 2 and "No proof file" in missing.stderr
+    assert missing.exit_code == 2 and "is in no anchored batch" in missing.stderr
     garbage = tmp_path / "garbage.json"
     garbage.write_text('{"format": "something else"}')
     assert run("verify", str(garbage), ok=False).exit_code == 2
+
+
+def test_a_learner_claims_everything_waiting_for_their_wallet_without_proof_files(
+    net, run, fresh_issuer, tmp_path
+):
+    learner, other = Account.create().address, Account.create().address
+    result, proofs = _anchor(run, fresh_issuer, tmp_path, [learner, other])
+    root = last_line(result)
+    shutil.rmtree(proofs)  # the learner has no proof file: the manifest on IPFS is enough
+
+    claimed = run("claim", learner, key=net.keys[7])
+    [token] = claimed.stdout.split()
+    [mine] = json.loads(run("verify", learner, "--json").stdout)["credentials"]
+    assert mine["tokenId"] == token and mine["status"] == "valid" and mine["holder"] == learner
+    [theirs] = json.loads(run("verify", other, "--json").stdout)["credentials"]
+    assert theirs["status"] == "anchored" and theirs["proof"]["root"] == root
+    nothing = run("claim", learner, key=net.keys[7])
+    assert nothing.stdout == "" and "Nothing to claim" in nothing.stderr
+
+
+def test_staff_revoke_an_unclaimed_credential_by_token_id(net, run, fresh_issuer, tmp_path):
+    learner = Account.create().address
+    result, proofs = _anchor(run, fresh_issuer, tmp_path, [learner])
+    [proof_file] = (proofs / last_line(result)).glob("0x*.json")
+    token = proof_file.stem
+    shutil.rmtree(proofs)  # found through the batch manifests on IPFS instead
+
+    stranger = run("revoke", token, "--reason", "no", key=net.keys[7], ok=False)
+    assert stranger.exit_code != 0
+    revoked = run("revoke", token, "--reason", "withdrawn", key=fresh_issuer.key)
+    assert "anchored, unclaimed" in revoked.stdout
+    verified = run("verify", learner, "--json", ok=False)
+    assert verified.exit_code == 1
+    [entry] = json.loads(verified.stdout)["credentials"]
+    assert entry["status"] == "revoked" and entry["revocationReason"] == "withdrawn"
+    assert "Nothing to claim" in run("claim", learner, key=net.keys[7]).stderr

@@ -126,7 +126,7 @@ def act(
     # A batch Acme anchored; anyone may claim a leaf of it (minted to the leaf's recipient).
     leaves = [Leaf(Account.create().address, create_token_id(), NEVER) for _ in range(2)]
     tree = MerkleTree(leaves)
-    credential.anchor(tree.root, len(leaves), sender=issuer_signer)
+    credential.anchor(tree.root, len(leaves), bytes(32), sender=issuer_signer)
     leaf = leaves[0]
     in_batch = (tree.root, leaf.recipient, leaf.token_id, leaf.expires_at, tree.proof(leaf))
 
@@ -154,7 +154,7 @@ def act(
         "revoke": lambda s: credential.revoke(token_id, "reason", sender=s),
         "revokeBatch": lambda s: credential.revokeBatch([token_id], "reason", sender=s),
         "burn": lambda s: credential.burn(token_id, sender=s),
-        "anchor": lambda s: credential.anchor(create_token_id().to_bytes(32, "big"), 1, sender=s),
+        "anchor": lambda s: credential.anchor(create_token_id().to_bytes(32, "big"), 1, bytes(32), sender=s),
         "claim": lambda s: credential.claim(*in_batch, sender=s),
         "revokeAnchored": lambda s: credential.revokeAnchored(*in_batch, "reason", sender=s),
         "transferFrom": lambda s: overload(credential, "transferFrom(address,address,uint256)")(

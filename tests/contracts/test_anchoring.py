@@ -15,6 +15,7 @@ ACME, OTHER, SUSPENDED = 1, 2, 3
 NEVER = 0
 ONE_YEAR = 365 * 24 * 3600
 ZERO_ROOT = b"\x00" * 32
+MANIFEST = bytes.fromhex("ab" * 32)  # a batch manifest digest: emitted, never checked
 
 
 def only_event(receipt, event_type):
@@ -34,7 +35,7 @@ def create_batch(credential, issuer_signer, create_token_id):
         tree = MerkleTree(leaves)
         receipt = None
         if anchor:
-            receipt = credential.anchor(tree.root, len(leaves), sender=signer or issuer_signer)
+            receipt = credential.anchor(tree.root, len(leaves), MANIFEST, sender=signer or issuer_signer)
         return tree, leaves, receipt
 
     return create
@@ -57,11 +58,12 @@ def claim(credential, tree, leaf, sender, *, root=None, proof=None):
 def test_signer_anchors_a_root_with_event_and_view(credential, issuer_signer, create_batch):
     tree, leaves, receipt = create_batch(5)
     event = only_event(receipt, credential.BatchAnchored)
-    assert (event.root, event.issuerId, event.signer, event.count) == (
+    assert (event.root, event.issuerId, event.signer, event.count, event.manifest) == (
         tree.root,
         ACME,
         issuer_signer.address,
         5,
+        MANIFEST,
     )
     anchored = credential.anchorOf(tree.root)
     assert anchored.issuerId == ACME
@@ -85,16 +87,16 @@ def test_anchor_rejects_zero_root_zero_count_and_repeated_root(
     credential, issuer_signer, other_issuer_signer, create_batch
 ):
     with ape.reverts(credential.CredentialEmptyRoot):
-        credential.anchor(ZERO_ROOT, 1, sender=issuer_signer)
+        credential.anchor(ZERO_ROOT, 1, MANIFEST, sender=issuer_signer)
     tree, _, _ = create_batch(2, anchor=False)
     with ape.reverts(credential.CredentialEmptyBatch):
-        credential.anchor(tree.root, 0, sender=issuer_signer)
-    credential.anchor(tree.root, 2, sender=issuer_signer)
+        credential.anchor(tree.root, 0, MANIFEST, sender=issuer_signer)
+    credential.anchor(tree.root, 2, MANIFEST, sender=issuer_signer)
     with ape.reverts(credential.CredentialRootExists, root=tree.root):
-        credential.anchor(tree.root, 2, sender=issuer_signer)
+        credential.anchor(tree.root, 2, MANIFEST, sender=issuer_signer)
     # Another issuer cannot take over a root either.
     with ape.reverts(credential.CredentialRootExists, root=tree.root):
-        credential.anchor(tree.root, 2, sender=other_issuer_signer)
+        credential.anchor(tree.root, 2, MANIFEST, sender=other_issuer_signer)
 
 
 def test_stranger_and_suspended_issuer_cannot_anchor(
@@ -102,9 +104,9 @@ def test_stranger_and_suspended_issuer_cannot_anchor(
 ):
     tree, _, _ = create_batch(2, anchor=False)
     with ape.reverts(credential.CredentialUnauthorizedSigner, account=stranger.address):
-        credential.anchor(tree.root, 2, sender=stranger)
+        credential.anchor(tree.root, 2, MANIFEST, sender=stranger)
     with ape.reverts(credential.CredentialUnauthorizedSigner, account=suspended_signer.address):
-        credential.anchor(tree.root, 2, sender=suspended_signer)
+        credential.anchor(tree.root, 2, MANIFEST, sender=suspended_signer)
 
 
 # ------------------------------------------------------------------ the tree against OpenZeppelin

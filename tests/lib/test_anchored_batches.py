@@ -12,16 +12,20 @@ from _chain_fixtures import *  # noqa: F403
 from _chain_fixtures import in_days, travel
 from eth_account import Account
 
+from microcred import anchoring
 from microcred.anchoring import (
     AnchoredCredential,
     claim,
+    find_anchored,
     find_proof,
     load_proof,
+    waiting_for,
 )
 from microcred.errors import InputError
 from microcred.issuance import Recipient, anchor_bulk, journal_key
 from microcred.merkle import Leaf, MerkleTree, hash_pair, leaf_hash, verify
-from microcred.verification import STATUSES, verify_anchored, verify_token
+from microcred.storage import LocalStore
+from microcred.verification import STATUSES, verify_anchored, verify_token, verify_wallet
 
 _serial = itertools.count(1)
 
@@ -141,8 +145,15 @@ def test_anchor_bulk_stores_documents_manifest_and_proofs_in_one_transaction(
     manifest = json.loads(store.get(result.manifest))
     assert manifest["root"] == result.root_hex and manifest["count"] == 5
     assert manifest["issuerId"] == issuer_id and manifest["chainId"] == mc.chain_id
-    entries = [e for cid in manifest["pages"] for e in json.loads(store.get(cid))["entries"]]
+    pages = manifest["pages"]
+    entries = [e for p in pages for e in json.loads(store.get(p["cid"]))["entries"]]
     assert sorted(int(e["tokenId"], 16) for e in entries) == sorted(result.token_ids)
+    # Sorted by recipient, each page naming its range: a wallet's entries are on one page.
+    assert [e["recipient"].lower() for e in entries] == sorted(
+        r.address.lower() for r in recipients
+    )
+    assert pages[0]["first"] == entries[0]["recipient"].lower()
+    assert pages[-1]["last"] == entries[-1]["recipient"].lower()
 
 
 def test_every_anchored_credential_verifies_as_anchored_then_valid_once_claimed(
@@ -325,3 +336,55 @@ def test_root_and_proof_equal_openzeppelins_standard_merkle_tree():
         "0xe16fad9b416f5f252a5a193a3d5d2e8744e91c233fa96917e8fc9b1b7a3d88fe",
         "0x5a85a9c106c54c03264232a1deca7bb62d5ab03db2b8adc3c395a68b56d4a897",
     ]
+
+
+# ------------------------------------------------------------------ finding by wallet or token id
+
+
+def test_a_wallet_finds_what_waits_for_it_across_batches_and_pages(
+    mc, store, stranger_key, anchor, monkeypatch
+):
+    monkeypatch.setattr(anchoring, "PAGE_SIZE", 2)  # 7 entries: four pages
+    learner = Account.create().address
+    first = anchor([*_recipients(3), Recipient(address=learner, evidence=("https://e.org/a",))])
+    second = anchor([*_recipients(2), Recipient(address=learner, evidence=("https://e.org/b",))])
+    assert len(json.loads(store.get(first.manifest))["pages"]) == 2
+
+    found = {i.token_id: i for b in waiting_for(mc, store, learner) for i in b.credentials}
+    mine = {t for r in (first, second) for t in r.token_ids if t in found}
+    assert set(found) == mine and len(mine) == 2
+    assert all(item.proves() and item.recipient == learner for item in found.values())
+
+    report = verify_wallet(mc, store, learner)
+    assert sorted(c.status for c in report.credentials) == ["anchored", "anchored"]
+    assert all(c.holder is None and c.proof is not None for c in report.credentials)
+    assert report.all_valid and not report.warnings
+
+    claim(mc, stranger_key, next(iter(found.values())))
+    after = verify_wallet(mc, store, learner)
+    assert sorted(c.status for c in after.credentials) == ["anchored", "valid"]
+    held = [c for c in after.credentials if c.status == "valid"]
+    assert held[0].holder == learner and held[0].proof is None
+
+
+def test_a_manifest_out_of_reach_is_a_warning_not_a_crash(mc, store, anchor, tmp_path):
+    learner = Account.create().address
+    anchor([Recipient(address=learner, evidence=("https://e.org/c",))])
+    anchoring._OBJECTS.clear()  # nothing read before: the empty store below is all there is
+    empty = LocalStore(tmp_path / "empty-store")
+    report = verify_wallet(mc, empty, learner)
+    assert report.credentials == ()  # the learner's credential cannot be found without it...
+    assert any(  # ...and the report says which batch was not looked at, rather than "none"
+        "manifest" in w and f"0x{b.root.hex()}" in w
+        for w in report.warnings
+        for b in mc.anchored_batches()
+    )
+
+
+def test_staff_find_an_unclaimed_credential_by_token_id(mc, store, anchor, issuer_id):
+    result = anchor(_recipients(3))
+    wanted = result.token_ids[2]
+    item = find_anchored(mc, store, wanted, issuer_id=issuer_id)
+    assert item.token_id == wanted and item.root == result.root and item.proves()
+    with pytest.raises(InputError, match="in no anchored batch"):
+        find_anchored(mc, store, 12345, issuer_id=issuer_id)

@@ -50,7 +50,7 @@ def test_a_fresh_credential_is_valid_and_every_check_passes(mc, store, holder, c
 def test_json_report_has_the_documented_shape(mc, store, holder, create_credential):
     token = create_credential(holder).token_id
     data = json.loads(json.dumps(verify_token(mc, store, token).to_json()))
-    assert set(data) == {"subject", "chainId", "credentials"}
+    assert set(data) == {"subject", "chainId", "credentials", "warnings"}
     assert data["subject"] == f"0x{token:064x}" and data["chainId"] == mc.chain_id
     [entry] = data["credentials"]
     assert set(entry) == {
@@ -63,6 +63,7 @@ def test_json_report_has_the_documented_shape(mc, store, holder, create_credenti
         "expiresAt",
         "revocationReason",
         "checks",
+        "proof",
     }
     assert set(entry["issuer"]) == {"id", "name"}
     assert all(set(c) == {"name", "ok", "detail"} for c in entry["checks"])
