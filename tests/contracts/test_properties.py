@@ -9,7 +9,10 @@ the model, and after every step the chain is compared with the model:
 - revoked stays revoked;
 - balanceOf equals the number of live credentials each account holds;
 - a removed signer can do nothing (it signs for no issuer, and issuing or revoking reverts);
-- an issuer always has at least one signer.
+- an issuer always has at least one signer;
+- anchored batches: only signers of active issuers anchor; a claim, sent by anyone, mints to the
+  recipient named in the leaf (then every invariant above holds for it); an entry is claimed at
+  most once; an entry revoked before its claim is never minted.
 
 Each example starts from the session fixtures' state and is rolled back by chain snapshot.
 """
@@ -33,6 +36,7 @@ from hypothesis.stateful import (
 )
 
 from microcred.cid import token_id_of
+from microcred.merkle import Leaf, MerkleTree
 
 NEVER = 0
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -56,6 +60,18 @@ class Token:
     revoked: bool = False
 
 
+@dataclass
+class Entry:
+    """One leaf of an anchored batch, as the model knows it."""
+
+    root: bytes
+    issuer_id: int
+    leaf: Leaf
+    proof: list[bytes]
+    claimed: bool = False
+    revoked_unclaimed: bool = False
+
+
 def overload(contract, signature: str) -> ContractTransactionHandler:
     name = signature.split("(")[0]
     abis = [abi for abi in getattr(contract, name).abis if abi.selector == signature]
@@ -69,6 +85,7 @@ class CredentialMachine(RuleBasedStateMachine):
     accounts: list = []
     registrars: set[str] = set()
     outcomes: list[str] = []  # every predicted outcome, across examples
+    claims = 0  # anchored credentials claimed, across examples
 
     @initialize()
     def start(self):
@@ -80,6 +97,7 @@ class CredentialMachine(RuleBasedStateMachine):
             self.status[issuer.id] = issuer.status
             self.signers[issuer.id] = set(issuer.signers)
         self.tokens: list[Token] = []
+        self.entries: list[Entry] = []  # leaves of anchored batches
         self.removed: set[str] = set()  # keys removed from an issuer and not signing since
         # A few credentials from the start, so revoking, burning and transfers have targets.
         for issuer_id in (1, 2):
@@ -88,6 +106,13 @@ class CredentialMachine(RuleBasedStateMachine):
             ids = [self.fresh_id() for _ in recipients]
             receipt = self.credential.issueBatch(recipients, ids, [NEVER] * 3, sender=signer)
             self.record_issue(receipt, signer.address, [r.address for r in recipients], ids)
+        # And an anchored batch of each, so claims and revocations of entries have targets.
+        for issuer_id in (1, 2):
+            signer = self.account(min(self.signers[issuer_id]))
+            leaves = [Leaf(self.accounts[i].address, self.fresh_id(), NEVER) for i in (6, 7, 9)]
+            tree = MerkleTree(leaves)
+            self.credential.anchor(tree.root, len(leaves), bytes(32), sender=signer)
+            self.entries += [Entry(tree.root, issuer_id, f, tree.proof(f)) for f in leaves]
 
     def teardown(self):
         if hasattr(self, "snapshot"):
@@ -216,6 +241,86 @@ class CredentialMachine(RuleBasedStateMachine):
         with ape.reverts(self.credential.CredentialNonTransferable, tokenId=token.token_id):
             method(*args, sender=self.accounts[actor])
 
+    # ------------------------------------------------------------------ anchored batches
+
+    @rule(
+        actor=actors, recipients=st.lists(actors, min_size=1, max_size=5), by_a_signer=st.booleans()
+    )
+    def anchor(self, actor, recipients, by_a_signer):
+        signer = self.accounts[actor]
+        if by_a_signer:  # half the time, a current signer of some issuer tries
+            issuer_id = sorted(self.signers)[actor % len(self.signers)]
+            signer = self.account(min(self.signers[issuer_id]))
+        leaves = [Leaf(self.accounts[r].address, self.fresh_id(), NEVER) for r in recipients]
+        tree = MerkleTree(leaves)
+        manifest = bytes(32)
+        allowed = self.can_issue(signer.address)
+        self.expect(
+            self.credential,
+            None if allowed else "CredentialUnauthorizedSigner",
+            lambda: self.credential.anchor(tree.root, len(leaves), manifest, sender=signer),
+        )
+        if allowed:
+            issuer_id = self.issuer_of(signer.address)
+            self.entries += [Entry(tree.root, issuer_id, leaf, tree.proof(leaf)) for leaf in leaves]
+
+    @precondition(lambda self: self.entries)
+    @rule(actor=actors, pick=picks)
+    def claim(self, actor, pick):
+        entry = self.entries[pick % len(self.entries)]
+        sender = self.accounts[actor]  # anyone: the token goes to the leaf's recipient
+        token = next((t for t in self.tokens if t.token_id == entry.leaf.token_id), None)
+        if entry.revoked_unclaimed or (token is not None and token.revoked):
+            error = "CredentialAlreadyRevoked"
+        elif self.status[entry.issuer_id] != ACTIVE:
+            error = "CredentialIssuerNotActive"
+        elif entry.claimed:
+            error = "CredentialAlreadyIssued"
+        else:
+            error = None
+        leaf = entry.leaf
+        self.expect(
+            self.credential,
+            error,
+            lambda: self.credential.claim(
+                entry.root, leaf.recipient, leaf.token_id, leaf.expires_at, entry.proof,
+                sender=sender,
+            ),
+        )  # fmt: skip
+        if error is None:
+            entry.claimed = True
+            type(self).claims += 1
+            self.tokens.append(Token(leaf.token_id, entry.issuer_id, leaf.recipient))
+
+    @precondition(lambda self: self.entries)
+    @rule(actor=actors, pick=picks, by_its_issuer=st.booleans())
+    def revoke_anchored(self, actor, pick, by_its_issuer):
+        entry = self.entries[pick % len(self.entries)]
+        signer = self.accounts[actor]
+        if by_its_issuer:
+            signer = self.account(min(self.signers[entry.issuer_id]))
+        if not (
+            self.issuer_of(signer.address) == entry.issuer_id and self.can_issue(signer.address)
+        ):
+            error = "CredentialNotIssuerSigner"
+        elif entry.claimed:
+            error = "CredentialAlreadyIssued"
+        elif entry.revoked_unclaimed:
+            error = "CredentialAlreadyRevoked"
+        else:
+            error = None
+        leaf = entry.leaf
+        self.expect(
+            self.credential,
+            error,
+            lambda: self.credential.revokeAnchored(
+                entry.root, leaf.recipient, leaf.token_id, leaf.expires_at, entry.proof,
+                "property test", sender=signer,
+            ),
+        )  # fmt: skip
+        if error is None:
+            entry.revoked_unclaimed = True
+
     # ------------------------------------------------------------------ issuers
 
     @rule(actor=actors, issuer_id=st.sampled_from([1, 2, 3]))
@@ -317,6 +422,18 @@ class CredentialMachine(RuleBasedStateMachine):
             )
 
     @invariant()
+    def unclaimed_entries_are_not_minted(self):
+        if not getattr(self, "entries", None):
+            return
+        waiting = [e for e in self.entries if not e.claimed]
+        if not waiting:
+            return
+        statuses = self.credential.credentials([e.leaf.token_id for e in waiting])
+        for entry, status in zip(waiting, statuses, strict=True):
+            assert status.holder == ZERO_ADDRESS and status.issuedAt == 0
+            assert (status.revokedAt != 0) == entry.revoked_unclaimed
+
+    @invariant()
     def balances_count_live_credentials(self):
         if not hasattr(self, "tokens"):
             return
@@ -340,6 +457,7 @@ def test_random_actions_keep_the_invariants(registry, credential, accounts, admi
     CredentialMachine.accounts = [accounts[i] for i in range(10)]
     CredentialMachine.registrars = {admin.address, registrar.address}
     CredentialMachine.outcomes = []
+    CredentialMachine.claims = 0
     run_state_machine_as_test(
         CredentialMachine,
         settings=settings(
@@ -353,6 +471,7 @@ def test_random_actions_keep_the_invariants(registry, credential, accounts, admi
     # Not vacuous: credentials were issued, and forbidden actions were tried and reverted.
     assert "ok" in CredentialMachine.outcomes
     assert "CredentialUnauthorizedSigner" in CredentialMachine.outcomes
+    assert CredentialMachine.claims > 0  # and anchored credentials were claimed
 
 
 @pytest.fixture(autouse=True)
