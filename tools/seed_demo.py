@@ -1,4 +1,5 @@
-"""Seed the demo chain: one institution, two templates, five credentials (one revoked, one expired).
+"""Seed the demo chain: one institution, three templates, five credentials (one revoked, one
+expired), and an anchored batch of 24 credentials waiting to be claimed (four for demo learners).
 
 Run by `make demo` (tools/demo.py) with MICROCRED_RPC_URL, MICROCRED_DEPLOYMENT, MICROCRED_STORE,
 MICROCRED_PRIVATE_KEY (the registrar) and MICROCRED_DEMO_SIGNER_KEY (the institution's signer) set.
@@ -8,14 +9,18 @@ Everything goes through the microcred library, exactly as the CLI would do it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from eth_account import Account
 
 from microcred import issuance
 from microcred.config import Settings, load_signer
 from microcred.storage import open_store
+
+DEMO_DIR = Path(".microcred")
 
 # anvil's default accounts 5..8: the demo learners (public test addresses, no personal data).
 LEARNERS = [
@@ -35,7 +40,7 @@ def main() -> None:
         return
     registrar = load_signer()
     staff = Account.from_key(os.environ["MICROCRED_DEMO_SIGNER_KEY"])
-    print("[demo] seeding: Demo University, two templates, five credentials")
+    print("[demo] seeding: Demo University, three templates, five credentials, an anchored batch")
     chain.register_issuer(
         registrar, name="Demo University", signers=[staff.address], profile_uri=""
     )
@@ -81,6 +86,31 @@ def main() -> None:
     )
     chain.w3.provider.make_request("evm_increaseTime", [120])
     chain.w3.provider.make_request("evm_mine", [])
+    # A cohort anchored in one transaction: the demo learners and 20 classmates (fixed test
+    # addresses). Each shows "anchored, not yet in wallet" until claimed on My credentials.
+    charts = issuance.create_template(
+        chain,
+        store,
+        staff,
+        name="Data Visualisation",
+        description="Designs clear, honest charts for a non-specialist audience.",
+        criteria="Presented a dashboard reviewed by two peers.",
+        skills=["data visualisation"],
+    )
+    classmates = [
+        Account.from_key(hashlib.sha256(b"microcred demo classmate %d" % n).digest()).address
+        for n in range(20)
+    ]
+    batch = issuance.anchor_bulk(
+        chain,
+        store,
+        staff,
+        template_id=charts.template_id,
+        recipients=[issuance.Recipient(address=a) for a in [*LEARNERS, *classmates]],
+        journal_dir=DEMO_DIR / "journal",
+        proofs_dir=DEMO_DIR / "proofs",
+    )
+    print(f"[demo] anchored {batch.total} credentials in one transaction: root {batch.root_hex}")
     print(f"[demo] try: http://localhost:8501/verify?address={LEARNERS[0]}")
     print(f"[demo] one credential: http://localhost:8501/verify?credential=0x{valid.token_id:064x}")
 
