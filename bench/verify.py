@@ -4,7 +4,8 @@
 
 For each size: wall time of `verify_wallet` (chain reads + fetching and checking every document
 from the embedded store) and the JSON-RPC requests it sent. Goal (issue 3): 1,000 credentials in
-under 2 s, and at most 3x the time for 10.
+under 2 s, and at most 3x the time for 10. Last row: a wallet whose one credential waits, unclaimed,
+in an anchored batch of 10,000 (found through the batch manifest: its index and one page).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from microcred.issuance import Recipient
 from microcred.storage import open_store
 
 SIZES = (10, 100, 1000)
+ANCHORED_BATCH = 10_000
 REPEATS = 5
 GOAL_SECONDS = 2.0
 GOAL_RATIO = 3.0
@@ -84,6 +86,28 @@ def measure(workdir: Path) -> list[tuple[int, float, float, int]]:
             times.append(time.perf_counter() - start)
             assert len(report.credentials) == size and report.all_valid
         rows.append((size, statistics.median(times), min(times), len(sent)))
+
+    learner = Account.create().address
+    cohort = [Recipient(address=learner)] + [
+        Recipient(address=Account.create().address) for _ in range(ANCHORED_BATCH - 1)
+    ]
+    issuance.anchor_bulk(
+        lib_chain,
+        store,
+        staff,
+        template_id=template.template_id,
+        recipients=cohort,
+        journal_dir=workdir / "journal",
+        proofs_dir=workdir / "proofs",
+    )
+    times = []
+    for _ in range(REPEATS):  # the first run reads the manifest; later ones find it cached
+        sent = _count_http_requests(w3)
+        start = time.perf_counter()
+        report = verification.verify_wallet(lib_chain, store, learner)
+        times.append(time.perf_counter() - start)
+        assert [c.status for c in report.credentials] == ["anchored"]
+    rows.append((-ANCHORED_BATCH, statistics.median(times), min(times), len(sent)))
     return rows
 
 
@@ -91,7 +115,8 @@ def _count_http_requests(w3) -> list[str]:
     """Record every HTTP round trip the provider makes from now on (a JSON-RPC batch is one)."""
     provider = type(w3.provider)
     sent: list[str] = []
-    single, batch = provider.make_request, provider.make_batch_request
+    # _make_request is below web3's middlewares and request cache: what really goes over HTTP.
+    single, batch = provider._make_request, provider.make_batch_request
 
     def make_request(self, method, params):
         sent.append(str(method))
@@ -101,7 +126,7 @@ def _count_http_requests(w3) -> list[str]:
         sent.append("batch:" + ",".join(str(method) for method, _ in requests))
         return batch(self, requests)
 
-    w3.provider.make_request = make_request.__get__(w3.provider)
+    w3.provider._make_request = make_request.__get__(w3.provider)
     w3.provider.make_batch_request = make_batch_request.__get__(w3.provider)
     return sent
 
@@ -112,8 +137,9 @@ def render(rows: list[tuple[int, float, float, int]]) -> Table:
         table.add_column(column, justify="right")
     base = rows[0][1]
     for size, median, best, requests in rows:
+        what = f"{size:,}" if size > 0 else f"1 anchored, in a batch of {-size:,}"
         table.add_row(
-            f"{size:,}",
+            what,
             f"{median * 1000:,.0f} ms",
             f"{best * 1000:,.0f} ms",
             str(requests),
@@ -130,7 +156,7 @@ def main() -> None:
         rows = measure(Path(tmp))
     console = Console(width=110)
     console.print(render(rows))
-    largest = rows[-1][1]
+    largest = rows[len(SIZES) - 1][1]
     console.print(
         f"1,000 credentials: {largest:.2f} s (goal < {GOAL_SECONDS:.0f} s: "
         f"{'met' if largest < GOAL_SECONDS else 'MISSED'}); "
