@@ -211,21 +211,35 @@ def check_document_hash(e: Evidence) -> Result:
     return True, "the document's sha256 is the token id"
 
 
-def check_document_matches_chain(e: Evidence) -> Result:
+def _trusted_document(e: Evidence) -> tuple[CredentialDocument | None, Result]:
+    """The document, if it is there, intact and parsed; else why the comparison was not made."""
     if e.raw is None or e.tampered_error is not None:
-        return False, "not checked: no trustworthy document"
+        return None, (False, "not checked: no trustworthy document")
     if e.document is None:
-        return False, f"not a microcred credential document: {e.document_error}"
-    doc = e.document
+        return None, (False, f"not a microcred credential document: {e.document_error}")
+    return e.document, (True, "")
+
+
+def _chain_facts_problems(e: Evidence, doc: CredentialDocument) -> list[str]:
+    """Where the document's chain id, registry and issuer id disagree with the chain."""
     problems = []
-    if e.status.exists and e.status.holder is not None and doc.recipient != e.status.holder:
-        problems.append(f"recipient {doc.recipient} is not the holder {e.status.holder}")
     if doc.chain_id != e.chain_id:
         problems.append(f"chain id {doc.chain_id} is not {e.chain_id}")
     if doc.registry != e.registry:
         problems.append(f"registry {doc.registry} is not {e.registry}")
     if doc.issuer_id != e.status.issuer_id:
         problems.append(f"issuer id {doc.issuer_id} is not {e.status.issuer_id}")
+    return problems
+
+
+def check_document_matches_chain(e: Evidence) -> Result:
+    doc, unchecked = _trusted_document(e)
+    if doc is None:
+        return unchecked
+    problems = []
+    if e.status.exists and e.status.holder is not None and doc.recipient != e.status.holder:
+        problems.append(f"recipient {doc.recipient} is not the holder {e.status.holder}")
+    problems += _chain_facts_problems(e, doc)
     if problems:
         return False, "; ".join(problems)
     return True, "recipient, chain, registry and issuer match the chain"
@@ -253,24 +267,18 @@ def check_in_batch(e: Evidence) -> Result:
 
 
 def check_document_matches_leaf(e: Evidence) -> Result:
-    if e.raw is None or e.tampered_error is not None:
-        return False, "not checked: no trustworthy document"
-    if e.document is None:
-        return False, f"not a microcred credential document: {e.document_error}"
+    doc, unchecked = _trusted_document(e)
+    if doc is None:
+        return unchecked
     assert e.anchored is not None
-    doc, leaf = e.document, e.anchored
+    leaf = e.anchored
     problems = []
     if doc.recipient != leaf.recipient:
         problems.append(f"recipient {doc.recipient} is not the leaf's {leaf.recipient}")
     expires = int(doc.valid_until.timestamp()) if doc.valid_until else 0
     if expires != leaf.expires_at:
         problems.append(f"expiry {expires} is not the leaf's {leaf.expires_at}")
-    if doc.chain_id != e.chain_id:
-        problems.append(f"chain id {doc.chain_id} is not {e.chain_id}")
-    if doc.registry != e.registry:
-        problems.append(f"registry {doc.registry} is not {e.registry}")
-    if doc.issuer_id != e.status.issuer_id:
-        problems.append(f"issuer id {doc.issuer_id} is not {e.status.issuer_id}")
+    problems += _chain_facts_problems(e, doc)
     if problems:
         return False, "; ".join(problems)
     return True, "recipient, expiry, chain, registry and issuer match the anchored leaf"
