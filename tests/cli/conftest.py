@@ -9,16 +9,13 @@ MICROCRED_PRIVATE_KEY). Tests that change an issuer's state get their own issuer
 from __future__ import annotations
 
 import itertools
-import json
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _anvil import ANVIL, BUILD, deploy, free_port, funded_keys, start_anvil, stop
 from _cli_support import last_line
 from click.testing import CliRunner, Result
 from eth_account import Account
@@ -26,20 +23,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from microcred.cli import cli
-from microcred.deployment import ContractDeployment, Deployment
-
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-BUILD = ROOT / ".build" / "__local__.json"
-MNEMONIC = "test test test test test test test test test test test junk"
-
-Account.enable_unaudited_hdwallet_features()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from microcred.deployment import Deployment
 
 
 @dataclass(frozen=True)
@@ -77,26 +61,13 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         pytest.skip(f"anvil is missing at {ANVIL}: run `npm ci` first")
     if not BUILD.exists():
         pytest.skip(f"no compiled contracts at {BUILD}: run `make compile` first")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("logs") / "anvil.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(ANVIL), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    port = free_port()
+    process = start_anvil(port, tmp_path_factory.mktemp("logs") / "anvil.log")
     rpc_url = f"http://127.0.0.1:{port}"
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
     try:
-        deadline = time.monotonic() + 30
-        while not w3.is_connected():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"anvil did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        keys = tuple(
-            Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{n}") for n in range(10)
-        )
-        deployment = _deploy(w3, keys[0].address)
+        keys = funded_keys()
+        deployment = deploy(w3, keys[0].address)
         path = tmp_path_factory.mktemp("deployments") / f"{deployment.chain_id}.json"
         deployment.save(path)
         yield Net(
@@ -108,32 +79,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
             keys=keys,
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _deploy(w3: Web3, admin: str) -> Deployment:
-    types = json.loads(BUILD.read_text())["contractTypes"]
-
-    def deploy(name: str, *args: Any) -> tuple[str, ContractDeployment]:
-        artifact = types[name]
-        factory = w3.eth.contract(
-            abi=artifact["abi"], bytecode=artifact["deploymentBytecode"]["bytecode"]
-        )
-        tx = factory.constructor(*args).transact({"from": admin})
-        receipt = w3.eth.wait_for_transaction_receipt(tx, timeout=10)
-        address = receipt["contractAddress"]
-        return address, ContractDeployment(
-            address=address, block=receipt["blockNumber"], tx=receipt["transactionHash"].to_0x_hex()
-        )
-
-    registry_address, registry = deploy("IssuerRegistry", admin)
-    _, credential = deploy("Credential", registry_address, "microcred", "CRED")
-    return Deployment(chain_id=int(w3.eth.chain_id), registry=registry, credential=credential)
+        stop(process)
 
 
 class Runner:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, _deploy
+from _anvil import ROOT, deploy
 
 from microcred.chain import Chain
 from microcred.storage import LocalStore
@@ -35,7 +35,7 @@ def _seed(net, deployment_path: Path, store_dir: Path, cwd: Path) -> str:
 
 
 def test_the_demo_seed_shows_every_verdict_and_an_anchored_batch(net, tmp_path):
-    deployment = _deploy(net.w3, net.keys[0].address)  # fresh contracts: an empty registry
+    deployment = deploy(net.w3, net.keys[0].address)  # fresh contracts: an empty registry
     path = tmp_path / "deployment.json"
     deployment.save(path)
     store_dir = tmp_path / "ipfs"
