@@ -631,7 +631,9 @@ def verify_command(app: App, subject: str, as_json: bool) -> None:
     """Verify a wallet's credentials, or one credential (ADDRESS, TOKEN_ID, share link, or the
     proof file of an anchored credential: "anchored" until it is claimed to a wallet).
 
-    Exit status 0 when every credential found is valid (or anchored), 1 otherwise, 2 on bad input.
+    Exit status 0 when every credential found is valid (or anchored), 1 otherwise, 2 on bad
+    input. A batch manifest that could not be read is a warning on stderr (it may hold more
+    credentials for the wallet), not a failure of those found.
     """
     if subject.lower().endswith(".json") or Path(subject).is_file():
         report = verify_anchored(app.chain, app.store, load_proof(subject))

@@ -162,3 +162,17 @@ def test_staff_revoke_an_unclaimed_credential_by_token_id(net, run, fresh_issuer
     [entry] = json.loads(verified.stdout)["credentials"]
     assert entry["status"] == "revoked" and entry["revocationReason"] == "withdrawn"
     assert "Nothing to claim" in run("claim", learner, key=net.keys[7]).stderr
+
+
+def test_verify_warns_when_a_batch_manifest_cannot_be_read(net, run, fresh_issuer, tmp_path):
+    from microcred import anchoring
+
+    learner = Account.create().address
+    _anchor(run, fresh_issuer, tmp_path, [learner])
+    anchoring._OBJECTS.clear()  # in-process runs share the cache: start cold
+    elsewhere = f"local:{tmp_path / 'empty-store'}"
+    result = run("verify", learner, MICROCRED_STORE=elsewhere)
+    assert "Not checked: anchored batch 0x" in result.stderr  # not a silent "no credentials"
+    assert f"No credentials for {learner}" in result.stdout
+    data = json.loads(run("verify", learner, "--json", MICROCRED_STORE=elsewhere).stdout)
+    assert data["credentials"] == [] and data["warnings"]
