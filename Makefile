@@ -43,7 +43,8 @@ test: compile
 	$(BIN)/ape test tests -q
 	$(BIN)/ape test tests/contracts -q --network ethereum:local:foundry
 
-# The slow fault runs (a stuck transaction waits out its timeout): not part of `make test`.
+# The security suite with MICROCRED_TEST_LONG=1 for slow fault runs (none today: the stuck
+# transaction test sets a 1 s timeout and runs in `make test`).
 test-long: compile
 	MICROCRED_TEST_LONG=1 $(BIN)/ape test tests/security -q
 

@@ -9,22 +9,27 @@ A bulk run keeps a journal (``.microcred/journal/<digest of the input>.jsonl``, 
 fsynced): the first line pins the issue time, so a run started again with the same input rebuilds
 exactly the same documents, hence the same token ids. Since a token id is its document's digest,
 the chain itself says what is already issued (``credentials(ids)``); the journal adds the
-transactions in flight, which are awaited before anything is sent again. Killed at any point, the
-run finishes the work on the next start without issuing anything twice or losing a credential.
+transactions in flight, which are settled (:func:`settle`: awaited, replaced with higher fees if
+stuck, or found dropped) before anything is sent again. Killed at any point, the run finishes the
+work on the next start without issuing anything twice or losing a credential. Documents are
+built twice: once to validate every row before anything is sent, then batch by batch to store
+and send, so a run holds one batch of documents, not the whole file.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 
@@ -41,6 +46,7 @@ from .documents import (
 )
 from .errors import ChainError, DocumentError, InputError, StorageError
 from .merkle import Leaf, MerkleTree
+from .replacement import FeePolicy, sign_replacement
 from .storage import Store
 
 __all__ = [
@@ -59,6 +65,7 @@ __all__ = [
     "build_issuer_template",
     "create_template",
     "anchor_bulk",
+    "decode_csv",
     "issue_bulk",
     "issue_one",
     "issuer_profile",
@@ -70,6 +77,8 @@ __all__ = [
     "prepare",
     "read_csv",
     "read_csv_text",
+    "settle",
+    "settle_in_flight",
 ]
 
 #: Credentials per issueBatch transaction: ~55k gas each, so ~11M gas, well under a 30M block.
@@ -78,6 +87,8 @@ BATCH_SIZE = 200
 STATUS_CHUNK = 1000
 CSV_COLUMNS = ("address", "expires", "evidence", "name")
 DEFAULT_JOURNAL_DIR = Path(".microcred") / "journal"
+
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -112,20 +123,63 @@ def parse_date(text: str, *, what: str = "expiry date") -> datetime:
         raise InputError(f"The {what} {text!r} is not a date like 2027-06-30.") from None
 
 
+def decode_csv(data: bytes) -> str:
+    """The text of an uploaded or read CSV file: UTF-8, with or without a byte order mark.
+
+    Anything else is an :class:`InputError` naming UTF-8 and where the first bad byte is:
+
+    >>> decode_csv(b"\\xef\\xbb\\xbfaddress\\n")
+    'address\\n'
+    >>> decode_csv("address\\nJos\\xe9\\n".encode("latin-1"))
+    Traceback (most recent call last):
+    ...
+    microcred.errors.InputError: The CSV file is not UTF-8 text: byte 0xe9 at offset 11 (line 2) \
+is not UTF-8; save it as UTF-8 (CSV UTF-8) and try again.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            "The CSV file is UTF-16 text, not UTF-8: save it as UTF-8 (CSV UTF-8) and try again."
+        )
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = bom + err.start  # in the file, as a hex editor shows it
+        line = data.count(b"\n", 0, offset) + 1
+        raise InputError(
+            f"The CSV file is not UTF-8 text: byte 0x{data[offset]:02x} at offset {offset} "
+            f"(line {line}) is not UTF-8; save it as UTF-8 (CSV UTF-8) and try again."
+        ) from None
+
+
+def _delimiter(text: str) -> str:
+    """``;`` when the header row has semicolons and no comma (spreadsheets save "CSV" that way
+    where the comma is the decimal separator), else ``,``."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return ";" if ";" in header and "," not in header else ","
+
+
 def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> list[Recipient]:
-    """Recipients from a CSV: column ``address``, optionally ``expires``, ``evidence``, ``name``.
+    """Recipients from a CSV: column ``address``, optionally ``expires``, ``evidence``, ``name``;
+    comma- or semicolon-separated (told apart by the header row).
 
     Every bad row is reported (with its line number) in one :class:`InputError`; with ``now`` (the
     chain's time) an expiry that is not after it is a bad row too.
     """
     if isinstance(source, str | Path):
         try:
-            text = Path(source).read_text(encoding="utf-8-sig")
+            data = Path(source).read_bytes()
         except OSError as err:
             raise InputError(f"Cannot read the CSV file {source}: {err.strerror}.") from None
+        text = decode_csv(data)
     else:
-        text = source.read()
-    reader = csv.DictReader(io.StringIO(text))
+        try:
+            text = source.read()
+        except UnicodeDecodeError:
+            raise InputError(
+                "The CSV file is not UTF-8 text: save it as UTF-8 (CSV UTF-8) and try again."
+            ) from None
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
     columns = [c.strip() for c in reader.fieldnames or []]
     if "address" not in columns:
         raise InputError("The CSV file needs a header row with an 'address' column.")
@@ -137,7 +191,7 @@ def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> l
         )
     recipients: list[Recipient] = []
     problems: list[str] = []
-    seen: dict[tuple[Any, ...], int] = {}
+    seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
@@ -157,7 +211,7 @@ def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> l
         if now is not None and recipient.expires and recipient.expires.timestamp() <= now:
             problems.append(f"line {line}: the expiry {row['expires']} is not in the future")
             continue
-        key = tuple(json.dumps(recipient.key(), sort_keys=True))
+        key = json.dumps(recipient.key(), sort_keys=True)
         if key in seen:
             problems.append(f"line {line}: repeats line {seen[key]} (the same credential twice)")
             continue
@@ -485,9 +539,13 @@ class Journal:
             return f.read(1) == b"\n"
 
     def in_flight(self) -> list[dict[str, Any]]:
-        """Transactions recorded as sent with no confirmation after them."""
-        confirmed = {e["tx"] for e in self.entries if e["kind"] == "confirmed"}
-        return [e for e in self.entries if e["kind"] == "sent" and e["tx"] not in confirmed]
+        """Transactions recorded as sent and not settled since ("confirmed", "replaced" by another
+        with their nonce, or "dropped" by the node)."""
+        settled = {e["tx"] for e in self.entries if e["kind"] in _SETTLED}
+        return [e for e in self.entries if e["kind"] == "sent" and e["tx"] not in settled]
+
+
+_SETTLED = ("confirmed", "replaced", "dropped")
 
 
 def journal_key(
@@ -502,6 +560,105 @@ def journal_key(
         "rows": [r.key() for r in recipients],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def settle_in_flight(
+    chain: Chain,
+    signer: LocalAccount,
+    journal: Journal,
+    *,
+    action: str,
+    fees: FeePolicy | None = None,
+) -> None:
+    """Settle every transaction the journal has in flight (a killed run's), nonce by nonce, with
+    :func:`settle`: mined, replaced if stuck, or found dropped. Nothing else is sent."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for entry in journal.in_flight():
+        groups.setdefault(entry.get("nonce", entry["tx"]), []).append(entry)
+    for entries in groups.values():
+        settle(chain, signer, journal, entries, action=action, fees=fees)
+
+
+def settle(
+    chain: Chain,
+    signer: LocalAccount,
+    journal: Journal,
+    entries: Sequence[dict[str, Any]],
+    *,
+    action: str,
+    fees: FeePolicy | None = None,
+    just_sent: bool = False,
+) -> Any | None:
+    """The receipt of whichever of ``entries`` (journaled "sent", all with one nonce) is mined;
+    None if none is mined and the node knows none of them ("dropped": the nonce is free again).
+
+    One still pending after ``fees.wait`` seconds is replaced: the same call, the same nonce, both
+    fees raised (:func:`~microcred.replacement.sign_replacement`, capped), journaled as "sent"
+    with ``"replaces"`` *before* it is broadcast, so a run killed at any point finds every
+    candidate next time. The journal ends with the mined hash "confirmed" and the others
+    "replaced". Only one transaction per nonce can be mined, so nothing is ever issued twice.
+
+    A transaction this call (or, with ``just_sent``, its caller) has just broadcast may take a
+    moment to show on a load-balanced node: it counts as dropped only after ``fees.wait``.
+    """
+    fees = fees or FeePolicy.from_env()
+    hashes = [e["tx"] for e in entries]
+    last = entries[-1]
+    replacements = 0
+    deadline = time.monotonic() + fees.wait
+    while True:
+        for tx_hash in hashes:
+            receipt = chain.receipt_if_mined(tx_hash)
+            if receipt is not None:
+                for other in hashes:  # written first: a kill here leaves the mined one to find
+                    if other != tx_hash:
+                        journal.append({"kind": "replaced", "tx": other, "by": tx_hash})
+                journal.append(
+                    {
+                        "kind": "confirmed",
+                        "tx": tx_hash,
+                        "status": int(receipt["status"]),
+                        "block": int(receipt["blockNumber"]),
+                    }
+                )
+                return receipt
+        pending = [h for h in hashes if chain.is_pending(h)]
+        waiting = time.monotonic() < deadline
+        if not pending and not (waiting and (just_sent or replacements)):
+            for tx_hash in hashes:
+                journal.append({"kind": "dropped", "tx": tx_hash})
+            return None
+        if waiting:
+            time.sleep(fees.poll)
+            continue
+        if replacements >= fees.replacements:
+            raise ChainError(
+                f"Transaction {pending[-1]} to {action} is not mined after {replacements} "
+                f"fee-bumped replacement(s) ({fees.wait:g} s each): check it on the network, "
+                "then run the command again (it raises the fee again, up to the cap)."
+            )
+        replacement = sign_replacement(chain, signer, pending[-1], fees)
+        if replacement is None:  # it left the pool meanwhile (mined or dropped): look again
+            continue
+        tx, new_fees = replacement
+        journal.append(
+            {
+                **{k: v for k, v in last.items() if k not in ("kind", "tx", "replaces")},
+                "kind": "sent",
+                "tx": tx.hash,
+                "nonce": tx.nonce,
+                "replaces": pending[-1],
+                **new_fees,
+            }
+        )
+        hashes.append(tx.hash)
+        try:
+            chain.broadcast(tx)
+        except ChainError:
+            if not any(chain.receipt_if_mined(h) is not None for h in hashes):
+                raise
+        replacements += 1
+        deadline = time.monotonic() + fees.wait
 
 
 # --------------------------------------------------------------------------------------------------
@@ -536,7 +693,21 @@ def _build_all(
     ctx: IssuingContext, recipients: Sequence[Recipient], *, valid_from: int, now: int
 ) -> list[CredentialDocument]:
     """Every document, with every bad row reported at once (:class:`InputError`)."""
-    docs: list[CredentialDocument] = []
+    return _validate_all(ctx, recipients, valid_from=valid_from, now=now, keep=lambda doc: doc)
+
+
+def _validate_all(
+    ctx: IssuingContext,
+    recipients: Sequence[Recipient],
+    *,
+    valid_from: int,
+    now: int,
+    keep: Callable[[CredentialDocument], _T],
+) -> list[_T]:
+    """Build every document to check it, with every bad row reported at once
+    (:class:`InputError`); what is kept of each is ``keep(doc)`` (a bulk run keeps the token id
+    only, so its memory does not grow with ~12 KB documents)."""
+    kept: list[_T] = []
     problems: list[str] = []
     seen: dict[int, Recipient] = {}
     start = datetime.fromtimestamp(valid_from, UTC)
@@ -553,10 +724,23 @@ def _build_all(
                 f"line {recipient.line}: the same credential as line {seen[doc.token_id].line}"
             )
         seen[doc.token_id] = recipient
-        docs.append(doc)
+        kept.append(keep(doc))
     if problems:
         raise InputError(f"{len(problems)} bad row(s), nothing was sent: " + "; ".join(problems))
-    return docs
+    return kept
+
+
+def _stored(
+    ctx: IssuingContext, recipient: Recipient, valid_from: datetime, token_id: int
+) -> CredentialDocument:
+    """The document of ``recipient`` built again (the same bytes: same inputs, same time), in
+    the store."""
+    doc = _build(ctx, recipient, valid_from)
+    if doc.token_id != token_id:  # documents are deterministic; this would be a bug, not input
+        raise DocumentError(f"The document of line {recipient.line} changed while issuing.")
+    if not ctx.store.has(doc.cid):
+        ctx.store.put(doc.bytes)
+    return doc
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -575,28 +759,32 @@ def issue_bulk(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     after_batch: Callable[[int, str], None] | None = None,
+    fees: FeePolicy | None = None,
 ) -> BulkResult:
     """Issue one credential per recipient, in batches, resumably (see the module docstring).
 
-    ``after_batch(number, tx_hash)`` runs after each confirmed batch (tests interrupt runs with it).
+    Every row is checked (its document built and discarded) before anything is sent; then each
+    batch's documents are built again, stored and sent, so memory holds one batch, not the file.
+    A batch still pending after ``fees.wait`` seconds is replaced with higher fees (:func:`settle`;
+    default: :meth:`FeePolicy.from_env`). ``after_batch(number, tx_hash)`` runs after each
+    confirmed batch (tests interrupt runs with it).
     """
     if not recipients:
         raise InputError("Nothing to issue: no recipients.")
     if not 0 < batch_size <= BATCH_SIZE:
         raise InputError(f"The batch size must be between 1 and {BATCH_SIZE}.")
     progress = progress or Progress()
+    fees = fees or FeePolicy.from_env()
     ctx = prepare(chain, store, signer, template_id)
     key = journal_key(chain, signer.address, template_id, recipients)
     journal = Journal(Path(journal_dir) / f"{key}.jsonl")
     header = journal.header
-    if header is None:
-        now = chain.latest_timestamp()
-        valid_from = now
-    else:
-        now = chain.latest_timestamp()
-        valid_from = int(header["validFrom"])
+    now = chain.latest_timestamp()
+    valid_from = now if header is None else int(header["validFrom"])
 
-    docs = _build_all(ctx, recipients, valid_from=valid_from, now=now)
+    token_ids = _validate_all(
+        ctx, recipients, valid_from=valid_from, now=now, keep=lambda doc: doc.token_id
+    )
     if header is None:
         journal.append(
             {
@@ -606,54 +794,61 @@ def issue_bulk(
                 "template": f"0x{template_id:064x}",
             }
         )
-    result = BulkResult(token_ids=[d.token_id for d in docs], journal=journal.path)
+    result = BulkResult(token_ids=token_ids, journal=journal.path)
 
-    progress.start("store", len(docs))
-    for doc in docs:
-        if not store.has(doc.cid):
-            store.put(doc.bytes)
-        progress.advance()
-
-    # Transactions a killed run sent: wait for them (or learn they were never broadcast).
-    for entry in journal.in_flight():
-        receipt = chain.receipt_if_mined(entry["tx"])
-        if receipt is None and chain.is_pending(entry["tx"]):
-            receipt = chain.wait(entry["tx"], action="finish a batch sent by an earlier run")
-        if receipt is not None:
-            journal.append(
-                {"kind": "confirmed", "tx": entry["tx"], "status": int(receipt["status"])}
-            )
-        else:
-            journal.append({"kind": "dropped", "tx": entry["tx"]})
+    # Transactions a killed run sent: wait for them, replace them if stuck, or learn they are gone.
+    settle_in_flight(
+        chain, signer, journal, action="finish a batch sent by an earlier run", fees=fees
+    )
 
     # The chain says what is issued already: ids are content digests.
     issued_before: set[int] = set()
     for chunk in _chunks(result.token_ids, STATUS_CHUNK):
         issued_before |= {s.token_id for s in chain.credentials(chunk) if s.exists}
     result.already = [t for t in result.token_ids if t in issued_before]
-    todo = [d for d in docs if d.token_id not in issued_before]
+    rows = list(zip(recipients, token_ids, strict=True))
+    begin = datetime.fromtimestamp(valid_from, UTC)
 
-    progress.start("issue", len(docs))
+    # Documents of credentials issued before are stored too (a new store, a lost copy).
+    progress.start("store", len(result.already))
+    for recipient, token_id in rows:
+        if token_id in issued_before:
+            _stored(ctx, recipient, begin, token_id)
+            progress.advance()
+
+    progress.start("issue", len(rows))
     progress.advance(len(result.already))
+    todo = [(r, t) for r, t in rows if t not in issued_before]
     nonce = int(chain.w3.eth.get_transaction_count(signer.address, "pending"))
     for number, batch in enumerate(_chunks(todo, batch_size), start=1):
-        ids = [d.token_id for d in batch]
-        fn = chain.issue_batch_call([d.recipient for d in batch], ids, [_expiry(d) for d in batch])
-        tx = chain.prepare(fn, signer, action=f"issue batch {number}", nonce=nonce)
-        journal.append(
-            {"kind": "sent", "tx": tx.hash, "nonce": nonce, "tokens": [f"0x{i:064x}" for i in ids]}
-        )
+        docs = [_stored(ctx, recipient, begin, token_id) for recipient, token_id in batch]
+        ids = [d.token_id for d in docs]
+        action = f"issue batch {number}"
+        fn = chain.issue_batch_call([d.recipient for d in docs], ids, [_expiry(d) for d in docs])
+        del docs  # only the call is needed now
+        tx = chain.prepare(fn, signer, action=action, nonce=nonce)
+        entry = {
+            "kind": "sent",
+            "tx": tx.hash,
+            "nonce": nonce,
+            "tokens": [f"0x{i:064x}" for i in ids],
+        }
+        journal.append(entry)
         chain.broadcast(tx)
-        receipt = chain.wait(tx.hash, action=f"issue batch {number}")
-        journal.append(
-            {"kind": "confirmed", "tx": tx.hash, "status": 1, "block": int(receipt["blockNumber"])}
-        )
+        receipt = settle(chain, signer, journal, [entry], action=action, fees=fees, just_sent=True)
+        if receipt is None:
+            raise ChainError(
+                f"Transaction {tx.hash} to {action} was dropped by the node: run the command again."
+            )
+        mined = "0x" + bytes(receipt["transactionHash"]).hex()
+        if receipt["status"] != 1:
+            raise ChainError(f"Transaction {mined} to {action} reverted on chain.")
         nonce += 1
         result.issued.extend(ids)
-        result.transactions.append(tx.hash)
+        result.transactions.append(mined)
         progress.advance(len(batch))
         if after_batch is not None:
-            after_batch(number, tx.hash)
+            after_batch(number, mined)
     journal.append({"kind": "done", "issued": len(result.issued), "already": len(result.already)})
     return result
 
@@ -802,6 +997,7 @@ def anchor_bulk(
     journal_dir: Path = DEFAULT_JOURNAL_DIR,
     proofs_dir: Path = DEFAULT_PROOFS_DIR,
     progress: Progress | None = None,
+    fees: FeePolicy | None = None,
 ) -> AnchorResult:
     """Issue a whole cohort in one ``anchor`` transaction, resumably.
 
@@ -809,7 +1005,8 @@ def anchor_bulk(
     tree over ``(recipient, tokenId, expiresAt)``, stores the batch manifest, writes one proof file
     per credential, then anchors the root. The journal pins the issue time, so a run started again
     rebuilds the same documents, hence the same root: the chain (``anchorOf(root)``) says whether
-    the anchor is done, and a transaction still in flight is awaited rather than sent twice.
+    the anchor is done, and a transaction still in flight is awaited rather than sent twice. A
+    stuck anchor is replaced with higher fees (:func:`settle`).
     """
     if not recipients:
         raise InputError("Nothing to issue: no recipients.")
@@ -837,29 +1034,27 @@ def anchor_bulk(
     result.journal = journal.path
 
     progress.start("anchor", 1)
-    for entry in journal.in_flight():
-        receipt = chain.receipt_if_mined(entry["tx"])
-        if receipt is None and chain.is_pending(entry["tx"]):
-            receipt = chain.wait(entry["tx"], action="finish the anchor sent by an earlier run")
-        if receipt is not None:
-            journal.append(
-                {"kind": "confirmed", "tx": entry["tx"], "status": int(receipt["status"])}
-            )
-        else:
-            journal.append({"kind": "dropped", "tx": entry["tx"]})
+    settle_in_flight(
+        chain, signer, journal, action="finish the anchor sent by an earlier run", fees=fees
+    )
     if not chain.anchor_of(tree.root).exists:
+        action = "anchor the batch"
         tx = chain.prepare(
-            chain.anchor_call(tree.root, len(leaves), result.manifest),
-            signer,
-            action="anchor the batch",
+            chain.anchor_call(tree.root, len(leaves), result.manifest), signer, action=action
         )
-        journal.append({"kind": "sent", "tx": tx.hash, "nonce": tx.nonce, "root": tree.root_hex})
+        entry = {"kind": "sent", "tx": tx.hash, "nonce": tx.nonce, "root": tree.root_hex}
+        journal.append(entry)
         chain.broadcast(tx)
-        receipt = chain.wait(tx.hash, action="anchor the batch")
-        journal.append(
-            {"kind": "confirmed", "tx": tx.hash, "status": 1, "block": int(receipt["blockNumber"])}
-        )
-        result.tx_hash = tx.hash
+        # Stuck? Replaced with higher fees, like a bulk issue's batches.
+        receipt = settle(chain, signer, journal, [entry], action=action, fees=fees, just_sent=True)
+        if receipt is None:
+            raise ChainError(
+                f"Transaction {tx.hash} to {action} was dropped by the node: run the command again."
+            )
+        mined = "0x" + bytes(receipt["transactionHash"]).hex()
+        if receipt["status"] != 1:
+            raise ChainError(f"Transaction {mined} to {action} reverted on chain.")
+        result.tx_hash = mined
     progress.advance()
     journal.append({"kind": "done", "root": tree.root_hex, "manifest": result.manifest})
     return result

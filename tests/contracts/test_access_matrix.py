@@ -154,7 +154,9 @@ def act(
         "revoke": lambda s: credential.revoke(token_id, "reason", sender=s),
         "revokeBatch": lambda s: credential.revokeBatch([token_id], "reason", sender=s),
         "burn": lambda s: credential.burn(token_id, sender=s),
-        "anchor": lambda s: credential.anchor(create_token_id().to_bytes(32, "big"), 1, bytes(32), sender=s),
+        "anchor": lambda s: credential.anchor(
+            create_token_id().to_bytes(32, "big"), 1, bytes(32), sender=s
+        ),
         "claim": lambda s: credential.claim(*in_batch, sender=s),
         "revokeAnchored": lambda s: credential.revokeAnchored(*in_batch, "reason", sender=s),
         "transferFrom": lambda s: overload(credential, "transferFrom(address,address,uint256)")(

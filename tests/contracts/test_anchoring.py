@@ -35,7 +35,9 @@ def create_batch(credential, issuer_signer, create_token_id):
         tree = MerkleTree(leaves)
         receipt = None
         if anchor:
-            receipt = credential.anchor(tree.root, len(leaves), MANIFEST, sender=signer or issuer_signer)
+            receipt = credential.anchor(
+                tree.root, len(leaves), MANIFEST, sender=signer or issuer_signer
+            )
         return tree, leaves, receipt
 
     return create

@@ -8,12 +8,14 @@ import json
 
 import pytest
 from eth_account import Account
+from test_faults import _congested
 from test_privacy import _personal
 
 from microcred import anchoring
 from microcred.anchoring import claim, waiting_for
 from microcred.errors import InputError, StorageError
-from microcred.issuance import Recipient, anchor_bulk
+from microcred.issuance import Journal, Recipient, anchor_bulk
+from microcred.replacement import FeePolicy
 from microcred.storage import LocalStore, open_store
 from microcred.verification import verify_wallet
 
@@ -85,3 +87,33 @@ def test_a_wallet_lookup_with_ipfs_out_of_reach_warns_instead_of_saying_none(net
     assert report.credentials == ()  # ...but never a silent "no credentials":
     [root] = [b.root for b in net.chain.anchored_batches() if b.signer == issuer.key.address]
     assert any(f"0x{root.hex()}" in w for w in report.warnings)
+
+
+def test_a_stuck_anchor_is_replaced_by_its_run(net, issuer, tmp_path):
+    """The one anchor transaction, outbid for good, is re-signed with higher fees (same call and
+    nonce) by the run that sent it; the journal names both, and the root is anchored once."""
+    base_fee = int(net.w3.eth.get_block("latest")["baseFeePerGas"])
+    tip = int(net.w3.eth.max_priority_fee)
+    # What the run pays (web3's default: twice the base fee plus the tip) for ~56k gas.
+    paid = {"gas": 60_000, "max_fee": 2 * base_fee + tip, "tip": tip}
+    net.rpc("evm_setAutomine", False)
+    try:
+        with _congested(net, **paid):
+            result = anchor_bulk(
+                net.chain,
+                net.store,
+                issuer.key,
+                template_id=issuer.template.template_id,
+                recipients=[Recipient(address=Account.create().address) for _ in range(3)],
+                journal_dir=tmp_path / "journal",
+                proofs_dir=tmp_path / "proofs",
+                fees=FeePolicy(wait=0.5),
+            )
+    finally:
+        net.rpc("evm_setAutomine", True)
+    entries = Journal(result.journal).entries
+    [first] = [e for e in entries if e["kind"] == "sent" and "replaces" not in e]
+    [replacement] = [e for e in entries if e.get("replaces") == first["tx"]]
+    assert result.tx_hash == replacement["tx"]
+    assert {"kind": "replaced", "tx": first["tx"], "by": replacement["tx"]} in entries
+    assert net.chain.anchor_of(result.root).exists

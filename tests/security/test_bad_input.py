@@ -20,7 +20,14 @@ from microcred.config import Settings
 from microcred.deployment import ContractDeployment, Deployment
 from microcred.documents import parse_credential
 from microcred.errors import ConfigError, InputError, MicrocredError
-from microcred.issuance import Recipient, issue_bulk, issue_one, read_csv, read_csv_text
+from microcred.issuance import (
+    Recipient,
+    decode_csv,
+    issue_bulk,
+    issue_one,
+    read_csv,
+    read_csv_text,
+)
 
 HOLDER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # checksummed
 OTHER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
@@ -150,9 +157,10 @@ def test_the_cli_refuses_an_ens_name_with_exit_code_2(net, issuer, run):
         pytest.param("address\n", "has no rows", id="header-only"),
         pytest.param("address,expires\n,\n ,\n", "has no rows", id="only-empty-rows"),
         pytest.param(
-            f"address;expires\n{HOLDER};2030-01-01\n",
-            "needs a header row with an 'address' column",
-            id="semicolons",
+            f"address;grade\n{HOLDER};A\n", "unknown column\\(s\\) grade", id="semicolons-unknown"
+        ),
+        pytest.param(
+            f"address;expires\n{HOLDER};30/06/2027\n", "line 2: .*30/06/2027", id="semicolons-date"
         ),
         pytest.param(
             f"address,grade\n{HOLDER},A\n", "unknown column\\(s\\) grade", id="unknown-column"
@@ -202,7 +210,7 @@ def test_an_expiry_in_the_past_by_the_chains_clock_is_a_bad_row(net):
         read_csv_text(f"address,expires\n{HOLDER},2001-01-01\n", now=now)
 
 
-def test_bom_crlf_and_quoted_commas_read_as_the_plain_file(tmp_path):
+def test_bom_crlf_quoted_commas_and_semicolons_read_as_the_plain_file(tmp_path):
     plain = (
         "address,expires,evidence,name\n"
         f'{HOLDER},2030-06-30,"https://example.org/a,b https://example.org/c",Ada\n'
@@ -214,6 +222,12 @@ def test_bom_crlf_and_quoted_commas_read_as_the_plain_file(tmp_path):
         "bom": "\ufeff".encode() + plain.encode(),
         "crlf": plain.replace("\n", "\r\n").encode(),
         "bom-crlf": "\ufeff".encode() + plain.replace("\n", "\r\n").encode(),
+        # What spreadsheets save as "CSV" where the comma is the decimal separator.
+        "semicolons": (
+            "address;expires;evidence;name\n"
+            f'{HOLDER};2030-06-30;"https://example.org/a,b https://example.org/c";Ada\n'
+            f"{OTHER};;;\n"
+        ).encode(),
     }.items():
         path = tmp_path / f"{variant}.csv"
         path.write_bytes(data)
@@ -225,17 +239,37 @@ def test_crlf_text_reads_as_the_plain_text():
     assert read_csv_text(plain.replace("\n", "\r\n")) == read_csv_text(plain)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="read_csv lets UnicodeDecodeError escape (it catches only OSError); fix proposed in "
-    "issuance.read_csv: catch UnicodeDecodeError -> InputError naming the byte offset",
-)
 def test_a_csv_that_is_not_utf8_is_an_input_error(tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes(f"address,name\n{HOLDER},Ren\xe9e\n".encode("latin-1"))
-    with pytest.raises(InputError, match="UTF-8"):
+    data = f"address,name\n{HOLDER},Ren\xe9e\n".encode("latin-1")
+    path.write_bytes(data)
+    offset = data.index(b"\xe9")
+    with pytest.raises(
+        InputError, match=rf"not UTF-8 text: byte 0xe9 at offset {offset} \(line 2\)"
+    ):
         read_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b"address\n\xff\n", r"byte 0xff at offset 8 \(line 2\)"),  # never valid in UTF-8
+        (b"\xef\xbb\xbfaddress,name\n0x1,Ren\xc3\n", r"byte 0xc3 at offset 23 \(line 2\)"),  # cut
+        ("address\n".encode("utf-16"), "UTF-16 text, not UTF-8"),
+    ],
+    ids=["invalid-byte", "bom-then-truncated-sequence", "utf-16"],
+)
+def test_decode_csv_names_utf8_and_where_the_bad_byte_is(data, where):
+    with pytest.raises(InputError, match=where) as caught:
+        decode_csv(data)
+    assert "save it as UTF-8" in str(caught.value)
+
+
+def test_decode_csv_reads_utf8_with_or_without_a_bom():
+    text = f"address,name\n{HOLDER},Ren\u00e9e \U0001f393\n"
+    assert decode_csv(text.encode()) == text
+    assert decode_csv("\ufeff".encode() + text.encode()) == text
+    assert read_csv_text(decode_csv(text.encode()))[0].name == "Ren\u00e9e \U0001f393"
 
 
 def test_a_csv_that_is_not_utf8_sends_nothing_from_the_cli(net, issuer, run, tmp_path):
@@ -246,8 +280,8 @@ def test_a_csv_that_is_not_utf8_sends_nothing_from_the_cli(net, issuer, run, tmp
             "issue", "--template", issuer.template_hex, "--csv", str(path),
             key=issuer.key, ok=False,
         )  # fmt: skip
-    assert result.exit_code != 0
-    assert "UnicodeDecodeError" in result.stderr or "UTF-8" in result.stderr
+    assert result.exit_code == 2  # an input error, like every other bad CSV
+    assert "not UTF-8 text" in result.stderr and "line 2" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -1,18 +1,23 @@
 """Faults injected into real parts (issue 5): the IPFS node down or hanging, the RPC node down or
-answering errors, a chain reorganisation, a dropped transaction, a stuck one. After each, either
-nothing was sent, or running the same command again reconciles with the chain and issues every
-credential exactly once."""
+answering errors, a chain reorganisation, a dropped transaction, a stuck one (replaced with a
+higher fee). After each, either nothing was sent, or running the same command again reconciles with
+the chain and issues every credential exactly once."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -21,12 +26,9 @@ from microcred.chain import Chain
 from microcred.config import Settings, web3_for
 from microcred.errors import ChainError, ConfigError, MicrocredError, StorageError
 from microcred.issuance import Journal, Progress, Recipient, issue_bulk, issue_one
+from microcred.replacement import FeePolicy
 from microcred.storage import open_store
 from microcred.verification import parse_subject, verify
-
-LONG = pytest.mark.skipif(
-    os.environ.get("MICROCRED_TEST_LONG") != "1", reason="slow fault run: make test-long"
-)
 
 
 class Interrupted(Exception):
@@ -326,35 +328,224 @@ def test_a_dropped_transaction_is_detected_and_reissued_once(net, issuer, run, t
         assert len(net.chain.minted_to(r.address)) == 1
 
 
-@LONG
-def test_a_stuck_transaction_is_reported_and_nothing_more_is_sent(net, issuer, run, tmp_path):
-    """Current behaviour (safe, not yet complete): a batch left pending by a killed run is awaited
-    for up to 120 s, then reported with its hash; nothing is sent after it. A fee-bumping
-    replacement of a stuck transaction is NOT implemented (see SECURITY.md)."""
+@dataclass
+class Stuck:
+    """A batch a killed run left in the mempool, with a fee the network no longer takes."""
+
+    recipients: list[Recipient]
+    args: list[str]  # the CLI command that sent it: run it again to resume
+    journal_dir: Path
+    tx: str
+    sent: dict  # the stuck transaction as the node holds it (nonce, fees, calldata)
+
+    def journal(self) -> list[dict]:
+        return _journal_entries(self.journal_dir)
+
+
+@pytest.fixture
+def stuck(net, issuer, tmp_path) -> Iterator[Stuck]:
+    """Automine off, a CLI bulk run of 3 (batches of 2) killed once its first batch is in the
+    pool: that batch is pending and will stay so (see :func:`_congested`)."""
     recipients, csv = _cohort(tmp_path, 3)
     journal_dir = tmp_path / "journal"
-    net.rpc("evm_setAutomine", False)  # nothing gets mined: a transaction stuck for good
-    args, process = _start_cli(net, issuer, csv, journal_dir)
+    net.rpc("evm_setAutomine", False)
     try:
-        sent = lambda: [e for e in _journal_entries(journal_dir) if e["kind"] == "sent"]  # noqa: E731
-        _wait_until(lambda: sent() and _in_pool(net, sent()[0]["tx"]), process)
-        stuck = sent()[0]["tx"]
-        process.kill()
-        process.wait()
-        nonce = net.nonce(issuer.key.address)  # the stuck one counts as pending
-        result = run(*args, key=issuer.key, ok=False)
-        assert result.exit_code == 1
-        assert (
-            f"Transaction {stuck}" in result.stderr and "is not mined after 120 s" in result.stderr
-        )
-        assert net.nonce(issuer.key.address) == nonce  # nothing was piled on top of it
+        args, process = _start_cli(net, issuer, csv, journal_dir)
+        try:
+            sent = lambda: [e for e in _journal_entries(journal_dir) if e["kind"] == "sent"]  # noqa: E731
+            _wait_until(lambda: sent() and _in_pool(net, sent()[0]["tx"]), process)
+        finally:
+            process.kill()
+            process.wait()
+        tx = sent()[0]["tx"]
+        yield Stuck(recipients, args, journal_dir, tx, dict(net.w3.eth.get_transaction(tx)))
     finally:
         net.rpc("evm_setAutomine", True)
-    net.rpc("evm_mine")
-    done = run(*args, key=issuer.key)
-    assert "2 issued before" in done.stdout or "issued before" in done.stdout
-    for r in recipients:
+
+
+def _outbidding(tx) -> dict[str, int]:
+    return {"gas": tx["gas"], "max_fee": tx["maxFeePerGas"], "tip": tx["maxPriorityFeePerGas"]}
+
+
+@contextlib.contextmanager
+def _congested(net, *, gas: int, max_fee: int, tip: int) -> Iterator[None]:
+    """A busy network that outbids a transaction of ``gas`` paying ``max_fee`` and ``tip``, on a
+    real anvil: a block every 0.2 s, each filled by another sender's transaction paying 10% more
+    (max fee and tip), with room left for one transaction of that size but not for two. anvil packs
+    blocks by fee, so the stuck transaction is never mined, and anything paying more than the
+    competition (a replacement: +25%) is mined in the next block. The base fee is held where it
+    was (``anvil_setNextBlockBaseFeePerGas``) so that no transaction becomes invalid instead."""
+    w3 = web3_for(net.rpc_url)  # its own connection: this runs beside the code under test
+    bidder = Account.create()
+    net.rpc("anvil_setBalance", bidder.address, hex(10**21))
+    base_fee = int(net.w3.eth.get_block("latest")["baseFeePerGas"])
+    net.rpc("evm_setBlockGasLimit", hex(2 * gas))
+    # Calldata costs 40 gas a byte at most (EIP-7623's floor): size it, then ask the node.
+    filler = b"\x01" * ((3 * gas // 2 - 21_000) // 40)
+    bid_gas = int(
+        w3.eth.estimate_gas({"from": bidder.address, "to": bidder.address, "data": filler})
+    )
+    assert gas < bid_gas <= 2 * gas - 21_000, (gas, bid_gas)
+    stopping = threading.Event()
+    failures: list[BaseException] = []
+
+    def mine() -> None:
+        try:
+            for nonce in itertools.count():
+                bid = {
+                    "to": bidder.address, "value": 0, "data": filler, "nonce": nonce,
+                    "gas": bid_gas, "chainId": net.chain.chain_id, "type": 2,
+                    "maxFeePerGas": max_fee * 11 // 10,
+                    "maxPriorityFeePerGas": tip * 11 // 10,
+                }  # fmt: skip
+                w3.eth.send_raw_transaction(bidder.sign_transaction(bid).raw_transaction)
+                w3.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(base_fee)])
+                w3.provider.make_request("evm_mine", [])
+                if stopping.wait(0.2):
+                    return
+        except BaseException as err:  # noqa: BLE001 - reported by the test, not lost in a thread
+            failures.append(err)
+
+    miner = threading.Thread(target=mine, daemon=True)
+    miner.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        miner.join()
+        net.rpc("evm_setBlockGasLimit", hex(30_000_000))
+    assert not failures, failures
+
+
+def test_a_stuck_transaction_is_replaced_with_higher_fees_and_each_credential_issued_once(
+    net, issuer, run, stuck
+):
+    """Outbid by the network, the stuck batch is never mined. The resumed run waits
+    MICROCRED_RECEIPT_TIMEOUT (1 s), re-signs the same call with the same nonce and both fees
+    raised, journals it, sends it: the replacement is mined, the original is void."""
+    started = time.monotonic()
+    nonce = stuck.sent["nonce"]
+    with _congested(net, **_outbidding(stuck.sent)):
+        result = run(*stuck.args, key=issuer.key, MICROCRED_RECEIPT_TIMEOUT="1")
+    assert "3 credential(s): 1 issued now in 1 transaction(s), 2 issued before." in result.stdout
+
+    entries = stuck.journal()
+    [replacement] = [e for e in entries if e.get("replaces") == stuck.tx]
+    assert replacement["nonce"] == nonce and replacement["tokens"] == entries[1]["tokens"]
+    settled = {e["tx"]: e["kind"] for e in entries if e["kind"] in ("confirmed", "replaced")}
+    assert settled[stuck.tx] == "replaced" and settled[replacement["tx"]] == "confirmed"
+    assert net.chain.receipt_if_mined(stuck.tx) is None
+
+    mined = net.w3.eth.get_transaction(replacement["tx"])  # the same call, the same nonce
+    assert (mined["nonce"], mined["to"], mined["input"], mined["gas"]) == (
+        nonce, stuck.sent["to"], stuck.sent["input"], stuck.sent["gas"],
+    )  # fmt: skip
+    assert mined["maxFeePerGas"] >= 1.1 * stuck.sent["maxFeePerGas"]
+    assert mined["maxPriorityFeePerGas"] >= 1.1 * stuck.sent["maxPriorityFeePerGas"]
+    for r in stuck.recipients:
         assert len(net.chain.minted_to(r.address)) == 1
+    assert time.monotonic() - started < 20
+
+
+def test_a_replacement_over_the_fee_cap_is_refused_naming_the_cap(net, issuer, run, stuck):
+    nonce = net.nonce(issuer.key.address)  # the stuck batch counts as pending
+    cap_gwei = stuck.sent["maxFeePerGas"] * 1.05 / 1e9  # under the nodes' +10% minimum
+    with _congested(net, **_outbidding(stuck.sent)):
+        refused = run(*stuck.args, key=issuer.key, ok=False, MICROCRED_RECEIPT_TIMEOUT="1",
+                      MICROCRED_MAX_FEE_GWEI=f"{cap_gwei:.9f}")  # fmt: skip
+    assert refused.exit_code == 1
+    assert f"Replacing the stuck transaction {stuck.tx}" in refused.stderr
+    assert "above the cap of" in refused.stderr and "MICROCRED_MAX_FEE_GWEI" in refused.stderr
+    assert net.nonce(issuer.key.address) == nonce and _in_pool(net, stuck.tx)  # nothing sent
+    assert not [e for e in stuck.journal() if "replaces" in e]
+
+    with _congested(net, **_outbidding(stuck.sent)):  # the default cap: 100 gwei
+        run(*stuck.args, key=issuer.key, MICROCRED_RECEIPT_TIMEOUT="1")
+    for r in stuck.recipients:
+        assert len(net.chain.minted_to(r.address)) == 1
+
+
+def test_a_run_replaces_a_bounded_number_of_times_then_names_the_hash(net, issuer, stuck):
+    """The network outbids even a replacement (it pays 2.2x the stuck fee): a run allowed one
+    replacement sends exactly one, then stops naming it; the next run raises the fee again from
+    there (1.25x each time) until it is mined, and each credential is issued once."""
+    outbid = _outbidding(stuck.sent)
+    outbid |= {"max_fee": 2 * outbid["max_fee"], "tip": 2 * outbid["tip"]}
+    nonce = net.nonce(issuer.key.address)
+
+    def resume(replacements):
+        return _bulk(net.chain, net.store, issuer, stuck.recipients, stuck.journal_dir,
+                     batch_size=2, fees=FeePolicy(wait=0.5, replacements=replacements))  # fmt: skip
+
+    with _congested(net, **outbid):
+        with pytest.raises(ChainError) as caught:
+            resume(1)
+        [replacement] = [e for e in stuck.journal() if "replaces" in e]
+        assert str(caught.value).startswith(f"Transaction {replacement['tx']} to finish a batch")
+        assert "not mined after 1 fee-bumped replacement(s)" in str(caught.value)
+        assert net.nonce(issuer.key.address) == nonce and _in_pool(net, replacement["tx"])
+        result = resume(3)
+    bumps = [e for e in stuck.journal() if "replaces" in e and e["nonce"] == stuck.sent["nonce"]]
+    assert 2 <= len(bumps) <= 1 + 3  # one run at most 1, the next at most 3 (1.25**4 > 2.2)
+    assert (len(result.already), len(result.issued)) == (2, 1)
+    _each_once(net, stuck.recipients, result)
+
+
+def test_a_batch_stuck_during_a_run_is_replaced_by_that_run(net, issuer, tmp_path):
+    recipients = _recipients(2)
+    base_fee = int(net.w3.eth.get_block("latest")["baseFeePerGas"])
+    tip = int(net.w3.eth.max_priority_fee)
+    # What the run will pay for its one batch (web3's default fees: twice the base fee plus the
+    # node's tip), and its gas (two new holders: ~135k measured), outbid from the start.
+    paid = {"gas": 135_000, "max_fee": 2 * base_fee + tip, "tip": tip}
+    net.rpc("evm_setAutomine", False)
+    try:
+        with _congested(net, **paid):
+            result = _bulk(net.chain, net.store, issuer, recipients, tmp_path, batch_size=2,
+                           fees=FeePolicy(wait=0.5))  # fmt: skip
+    finally:
+        net.rpc("evm_setAutomine", True)
+    entries = Journal(result.journal).entries
+    [first] = [e for e in entries if e["kind"] == "sent" and "replaces" not in e]
+    [replacement] = [e for e in entries if e.get("replaces") == first["tx"]]
+    assert result.transactions == [replacement["tx"]]
+    assert {"kind": "replaced", "tx": first["tx"], "by": replacement["tx"]} in entries
+    _each_once(net, recipients, result)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_run_killed_while_replacing_a_stuck_transaction_resumes_to_each_once(
+    net, issuer, stuck, monkeypatch, when
+):
+    """Killed just after journaling the replacement, before or after broadcasting it: the next
+    run finds the original and the replacement in the journal and settles whichever is mined."""
+    policy = FeePolicy(wait=0.5)
+    real_broadcast = Chain.broadcast
+
+    def broadcast_then_die(self, tx):
+        if when == "after":
+            real_broadcast(self, tx)
+        raise Interrupted
+
+    def resume():
+        return _bulk(net.chain, net.store, issuer, stuck.recipients, stuck.journal_dir,
+                     batch_size=2, fees=policy)  # fmt: skip
+
+    with _congested(net, **_outbidding(stuck.sent)):
+        monkeypatch.setattr(Chain, "broadcast", broadcast_then_die)
+        with pytest.raises(Interrupted):
+            resume()
+        monkeypatch.setattr(Chain, "broadcast", real_broadcast)
+        assert [e for e in stuck.journal() if e.get("replaces") == stuck.tx]  # written ahead
+        assert _in_pool(net, stuck.tx) == (when == "before")
+        result = resume()
+    assert (len(result.already), len(result.issued)) == (2, 1)
+    entries = stuck.journal()
+    replacements = {e["tx"] for e in entries if e.get("replaces")}
+    [mined] = [e["tx"] for e in entries if e["kind"] == "confirmed" and e["tx"] in replacements]
+    assert stuck.tx not in [e["tx"] for e in entries if e["kind"] == "confirmed"]
+    assert {"kind": "replaced", "tx": stuck.tx, "by": mined} in entries
+    _each_once(net, stuck.recipients, result)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -121,3 +121,8 @@ def test_the_chain_holds_no_document_text(net, issuer):
     for data in chunks:
         assert LEARNER.encode() not in data
         assert b"Ada" not in data
+
+
+def test_the_cli_help_says_a_name_is_public(run):
+    help_text = " ".join(run("issue", "--help").stdout.split())  # click wraps lines
+    assert "--name TEXT The learner's name (opt-in: documents are public)." in help_text
