@@ -11,11 +11,7 @@ clean witness of "nothing was sent".
 from __future__ import annotations
 
 import itertools
-import json
-import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _anvil import ANVIL, BUILD, deploy, free_port, funded_keys, start_anvil, stop
 from click.testing import CliRunner, Result
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -31,71 +28,10 @@ from web3 import Web3
 from microcred.chain import Chain
 from microcred.cli import cli
 from microcred.config import web3_for
-from microcred.deployment import ContractDeployment, Deployment
+from microcred.deployment import Deployment
 from microcred.documents import TemplateDocument
 from microcred.issuance import create_template
 from microcred.storage import LocalStore
-
-ROOT = Path(__file__).resolve().parents[2]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-BUILD = ROOT / ".build" / "__local__.json"
-MNEMONIC = "test test test test test test test test test test test junk"
-
-Account.enable_unaudited_hdwallet_features()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_anvil(port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    """anvil on 127.0.0.1:``port``, ready to answer (its output in ``log``)."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(ANVIL), "--port", str(port), "--host", "127.0.0.1", *extra],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 10}))
-    deadline = time.monotonic() + 30
-    while not w3.is_connected():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"anvil did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.05)
-    return process
-
-
-def stop(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def deploy(w3: Web3, admin: str) -> Deployment:
-    """Both contracts from the compiled artifacts, wired as ``ape run deploy`` wires them."""
-    types = json.loads(BUILD.read_text())["contractTypes"]
-
-    def one(name: str, *args: Any) -> tuple[str, ContractDeployment]:
-        artifact = types[name]
-        factory = w3.eth.contract(
-            abi=artifact["abi"], bytecode=artifact["deploymentBytecode"]["bytecode"]
-        )
-        tx = factory.constructor(*args).transact({"from": admin})
-        receipt = w3.eth.wait_for_transaction_receipt(tx, timeout=10)
-        address = receipt["contractAddress"]
-        return address, ContractDeployment(
-            address=address, block=receipt["blockNumber"], tx=receipt["transactionHash"].to_0x_hex()
-        )
-
-    registry_address, registry = one("IssuerRegistry", admin)
-    _, credential = one("Credential", registry_address, "microcred", "CRED")
-    return Deployment(chain_id=int(w3.eth.chain_id), registry=registry, credential=credential)
 
 
 @dataclass(frozen=True)
@@ -146,9 +82,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     try:
         rpc_url = f"http://127.0.0.1:{port}"
         w3 = web3_for(rpc_url)
-        keys = tuple(
-            Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{n}") for n in range(10)
-        )
+        keys = funded_keys()
         deployment = deploy(w3, keys[0].address)
         path = tmp_path_factory.mktemp("deployments") / f"{deployment.chain_id}.json"
         deployment.save(path)
