@@ -877,16 +877,25 @@ def plan(
         raise InputError("Nothing to issue: no recipients.")
     ctx = prepare(chain, store, signer, template_id)
     now = chain.latest_timestamp()
-    docs = _build_all(ctx, recipients, valid_from=now, now=now)
-    for doc in docs:
-        store.put(doc.bytes)
-    ids = [d.token_id for d in docs]
-    issued = {s.token_id for s in chain.credentials(ids) if s.exists}
-    todo = [d for d in docs if d.token_id not in issued]
+    # Like issue_bulk: every row checked first, then one document at a time built again and
+    # stored, so memory holds the calls' arguments, not the documents.
+    facts = _validate_all(
+        ctx,
+        recipients,
+        valid_from=now,
+        now=now,
+        keep=lambda d: (d.recipient, d.token_id, _expiry(d)),
+    )
+    start = datetime.fromtimestamp(now, UTC)
+    for recipient, (_, token_id, _) in zip(recipients, facts, strict=True):
+        _stored(ctx, recipient, start, token_id)
+    ids = [token_id for _, token_id, _ in facts]
+    issued: set[int] = set()
+    for chunk in _chunks(ids, STATUS_CHUNK):
+        issued |= {s.token_id for s in chain.credentials(chunk) if s.exists}
+    todo = [f for f in facts if f[1] not in issued]
     calls = [
-        chain.issue_batch_call(
-            [d.recipient for d in batch], [d.token_id for d in batch], [_expiry(d) for d in batch]
-        )
+        chain.issue_batch_call([f[0] for f in batch], [f[1] for f in batch], [f[2] for f in batch])
         for batch in _chunks(todo, batch_size)
     ]
     return IssuePlan(token_ids=ids, already=[t for t in ids if t in issued], calls=calls)
