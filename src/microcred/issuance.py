@@ -689,13 +689,6 @@ class Progress:
     def advance(self, amount: int = 1) -> None: ...
 
 
-def _build_all(
-    ctx: IssuingContext, recipients: Sequence[Recipient], *, valid_from: int, now: int
-) -> list[CredentialDocument]:
-    """Every document, with every bad row reported at once (:class:`InputError`)."""
-    return _validate_all(ctx, recipients, valid_from=valid_from, now=now, keep=lambda doc: doc)
-
-
 def _validate_all(
     ctx: IssuingContext,
     recipients: Sequence[Recipient],
@@ -928,22 +921,29 @@ class AnchorResult:
 
 def _batch(
     ctx: IssuingContext, recipients: Sequence[Recipient], *, valid_from: int, now: int
-) -> tuple[list[CredentialDocument], list[Leaf], MerkleTree]:
-    """Every document of a batch (validated like a bulk issue) and the tree over their leaves."""
-    docs = _build_all(ctx, recipients, valid_from=valid_from, now=now)
-    if len(docs) >= 2**32:
+) -> tuple[list[Leaf], MerkleTree]:
+    """Every row validated like a bulk issue; the leaves (one per row, in order) and their tree.
+    Documents are not kept: :func:`_store_batch` builds them again, one at a time."""
+    if len(recipients) >= 2**32:
         raise InputError("An anchored batch holds fewer than 2**32 credentials.")
-    leaves = [Leaf(d.recipient, d.token_id, _expiry(d)) for d in docs]
-    return docs, leaves, MerkleTree(leaves)
+    leaves = _validate_all(
+        ctx,
+        recipients,
+        valid_from=valid_from,
+        now=now,
+        keep=lambda d: Leaf(d.recipient, d.token_id, _expiry(d)),
+    )
+    return leaves, MerkleTree(leaves)
 
 
 def _store_batch(
     ctx: IssuingContext,
     template_id: int,
-    docs: Sequence[CredentialDocument],
+    recipients: Sequence[Recipient],
     leaves: Sequence[Leaf],
     tree: MerkleTree,
     *,
+    valid_from: int,
     proofs_dir: Path,
     progress: Progress,
 ) -> AnchorResult:
@@ -955,17 +955,17 @@ def _store_batch(
     if not anchored.exists:
         # An id on chain already (issued directly, or revoked) could never be claimed from it.
         on_chain = []
-        for chunk in _chunks([d.token_id for d in docs], STATUS_CHUNK):
+        for chunk in _chunks([leaf.token_id for leaf in leaves], STATUS_CHUNK):
             on_chain += [s.token_id for s in chain.credentials(chunk) if s.exists or s.revoked]
         if on_chain:
             raise InputError(
                 f"{len(on_chain)} of these credentials are on chain already "
                 f"(e.g. 0x{on_chain[0]:064x}): issue the others, nothing was sent."
             )
-    progress.start("store", len(docs))
-    for doc in docs:
-        if not store.has(doc.cid):
-            store.put(doc.bytes)
+    progress.start("store", len(leaves))
+    begin = datetime.fromtimestamp(valid_from, UTC)
+    for recipient, leaf in zip(recipients, leaves, strict=True):
+        _stored(ctx, recipient, begin, leaf.token_id)
         progress.advance()
     manifest = store_manifest(
         store, tree=tree, leaves=leaves, chain=chain, issuer_id=issuer_id, template_id=template_id
@@ -989,7 +989,7 @@ def _store_batch(
     )
     return AnchorResult(
         root=tree.root,
-        token_ids=[d.token_id for d in docs],
+        token_ids=[leaf.token_id for leaf in leaves],
         manifest=manifest,
         proofs_dir=folder,
         tx_hash=None,
@@ -1026,7 +1026,7 @@ def anchor_bulk(
     header = journal.header
     now = chain.latest_timestamp()
     valid_from = now if header is None else int(header["validFrom"])
-    docs, leaves, tree = _batch(ctx, recipients, valid_from=valid_from, now=now)
+    leaves, tree = _batch(ctx, recipients, valid_from=valid_from, now=now)
     if header is None:
         journal.append(
             {
@@ -1038,7 +1038,14 @@ def anchor_bulk(
             }
         )
     result = _store_batch(
-        ctx, template_id, docs, leaves, tree, proofs_dir=proofs_dir, progress=progress
+        ctx,
+        template_id,
+        recipients,
+        leaves,
+        tree,
+        valid_from=valid_from,
+        proofs_dir=proofs_dir,
+        progress=progress,
     )
     result.journal = journal.path
 
@@ -1093,9 +1100,16 @@ def plan_anchor(
         raise InputError("Nothing to issue: no recipients.")
     ctx = prepare(chain, store, signer, template_id)
     now = chain.latest_timestamp()
-    docs, leaves, tree = _batch(ctx, recipients, valid_from=now, now=now)
+    leaves, tree = _batch(ctx, recipients, valid_from=now, now=now)
     batch = _store_batch(
-        ctx, template_id, docs, leaves, tree, proofs_dir=proofs_dir, progress=Progress()
+        ctx,
+        template_id,
+        recipients,
+        leaves,
+        tree,
+        valid_from=now,
+        proofs_dir=proofs_dir,
+        progress=Progress(),
     )
     call = (
         None
