@@ -1,9 +1,10 @@
-"""Load: 10,000 credentials from one CSV, end to end through the `microcred` command.
+"""Load: 10,000 credentials from one CSV, end to end through the `microcred` command, minted
+(`issue --csv`) and then anchored in one transaction (`issue --csv --anchor`).
 
     python bench/load_issue.py [ROWS]      (a benchmark, not a test: it prints figures)
 
-A fresh anvil on its own free port, the contracts deployed from the compiled artifacts, an issuer
-and a template, then `microcred issue --csv cohort.csv` as a child process with the embedded store.
+For each mode: a fresh anvil on its own free port, the contracts deployed from the compiled
+artifacts, an issuer and a template, then the command as a child process with the embedded store.
 Printed: wall time, credentials per second, and the CLI process's peak RSS (its own high-water
 mark, from os.wait4's rusage; goal < 500 MB, issue 5).
 """
@@ -122,6 +123,11 @@ def setup_chain(rpc_url: str, workdir: Path) -> tuple[Chain, Path, LocalStore, A
 def main(rows: int = 10_000) -> None:
     if not ANVIL.exists() or not BUILD.exists():
         raise SystemExit("anvil or the compiled contracts are missing: run `make compile`")
+    for anchor in (False, True):
+        run(rows, anchor=anchor)
+
+
+def run(rows: int, *, anchor: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="microcred-load-") as tmp:
         workdir = Path(tmp)
         port = free_port()
@@ -151,6 +157,7 @@ def main(rows: int = 10_000) -> None:
                 sys.executable, "-m", "microcred.cli", "issue",
                 "--template", f"0x{template_id:064x}", "--csv", str(csv),
                 "--journal-dir", str(workdir / "journal"),
+                *(["--anchor", "--proofs-dir", str(workdir / "proofs")] if anchor else []),
             ]  # fmt: skip
             started = time.perf_counter()
             child = subprocess.Popen(
@@ -164,17 +171,18 @@ def main(rows: int = 10_000) -> None:
             if child.returncode != 0:
                 raise SystemExit(f"microcred failed ({child.returncode}):\n{out}\n{err[-3000:]}")
             peak_mb = usage.ru_maxrss / 1024  # Linux: kilobytes
-            ids = _ids(workdir / "journal")
-            on_chain = sum(
-                s.exists
-                for start in range(0, len(ids), 1000)
-                for s in chain.credentials(ids[start : start + 1000])
-            )
+            if anchor:  # anchored: the root on chain, one proof file per credential
+                root = bytes.fromhex(out.strip().splitlines()[-1][2:])
+                on_chain = chain.anchor_of(root).count
+                on_chain = min(on_chain, len(list((workdir / "proofs").glob("*/0x*.json"))))
+            else:
+                on_chain = sum(s.exists for s in chain.credentials(_ids(workdir / "journal")))
         finally:
             stop(anvil)
+    print(f"--- {'anchored (issue --csv --anchor)' if anchor else 'minted (issue --csv)'}")
     print(out.strip())
     print(f"rows                 {rows:,}")
-    print(f"on chain afterwards  {on_chain:,}")
+    print(f"on chain afterwards  {on_chain:,}" + (" (in the anchored root)" if anchor else ""))
     print(f"wall time            {elapsed:.1f} s (CLI start to exit: parse, build, store, issue)")
     print(f"rate                 {rows / elapsed:.0f} credentials/s")
     verdict = "OK" if peak_mb < GOAL_RSS_MB else "OVER GOAL"
