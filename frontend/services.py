@@ -7,27 +7,34 @@ links. Every library error reaches the pages as a :class:`UserFacingError` with 
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 from eth_account import Account
 
-from microcred import issuance, sharing, verification
+from microcred import anchoring, issuance, sharing, verification
+from microcred.anchoring import AnchoredCredential
 from microcred.chain import Chain
 from microcred.cid import cid_of_token_id
 from microcred.config import Settings
 from microcred.errors import MicrocredError
-from microcred.storage import Store, open_store
+from microcred.storage import Store, gateways_from_env, open_store
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 LOCAL_CHAIN_IDS = (31337, 1337)
 EXPLORERS = {1: "https://etherscan.io", 11155111: "https://sepolia.etherscan.io"}
+PUBLIC_GATEWAY = "https://ipfs.io"
 
 
 class UserFacingError(Exception):
@@ -105,14 +112,46 @@ def public_rpc_url() -> str | None:
 # -------------------------------------------------------------------------------------- verifying
 
 
-@_friendly
-def verify(subject_text: str) -> dict[str, Any]:
-    """The report of ``verify --json``, plus each credential's document and share data."""
-    subject = verification.parse_subject(subject_text)
-    report = verification.verify(chain(), store(), subject)
+def _report_json(report: verification.Report) -> dict[str, Any]:
+    """``verify --json``, plus each credential's document. An anchored credential not in a wallet
+    yet carries its proof file under ``"proof"`` (None for a minted one)."""
     data = report.to_json()
     for entry, credential in zip(data["credentials"], report.credentials, strict=True):
         entry["document"] = credential.document.data if credential.document else None
+        entry.setdefault("proof", None)
+    return data
+
+
+@_friendly
+def verify(subject_text: str) -> dict[str, Any]:
+    """The report of ``verify --json`` for a wallet (with its anchored credentials waiting to be
+    claimed) or a credential id, plus each credential's document."""
+    subject = verification.parse_subject(subject_text)
+    return _report_json(verification.verify(chain(), store(), subject))
+
+
+@_friendly
+def read_proof_file(data: bytes) -> dict[str, Any]:
+    """An uploaded proof file, checked for shape (not yet against the chain): its JSON."""
+    try:
+        parsed = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UserFacingError(
+            "This file is not a proof file: it is not JSON text. Upload the .json proof file of "
+            "an anchored credential."
+        ) from None
+    return AnchoredCredential.from_json(parsed).to_json()
+
+
+@_friendly
+def verify_proof(proof: dict[str, Any]) -> dict[str, Any]:
+    """The report of one anchored credential given by its proof file: ``anchored`` while it waits
+    to be claimed, and verified like any other credential once it is in a wallet."""
+    item = AnchoredCredential.from_json(proof)
+    data = _report_json(verification.verify_anchored(chain(), store(), item))
+    for entry in data["credentials"]:
+        if entry["holder"] is None and entry["proof"] is None:
+            entry["proof"] = item.to_json()
     return data
 
 
@@ -137,6 +176,14 @@ def linkedin_link(credential: dict[str, Any], *, share: str) -> str | None:
         credential_url=share,
         credential_id=credential["tokenId"],
     )
+
+
+def ipfs_url(cid: str) -> str:
+    """An HTTP gateway address for an IPFS object: the first configured gateway, or ipfs.io."""
+    gateways = gateways_from_env(
+        {"MICROCRED_IPFS_GATEWAYS": _setting("MICROCRED_IPFS_GATEWAYS") or ""}
+    )
+    return f"{(gateways[0] if gateways else PUBLIC_GATEWAY).rstrip('/')}/ipfs/{cid}"
 
 
 def explorer_tx_url(chain_id: int, tx_hash: str | None) -> str | None:
@@ -222,8 +269,14 @@ def registrar_tx(action: str, **kwargs: Any) -> dict[str, Any]:
 
 
 @_friendly
-def revoke_tx(token_id: int, reason: str) -> dict[str, Any]:
-    return chain().unsigned(chain().credential.functions.revoke(token_id, reason))
+def revoke_tx(token_id: int, reason: str, *, issuer_id: int) -> dict[str, Any]:
+    """Calldata revoking a credential: by its id once it is on chain; one still waiting in an
+    anchored batch of ``issuer_id`` is found in the batch manifests and revoked with its proof."""
+    status = chain().credential_status(token_id)
+    if status.exists or status.revoked:
+        return chain().unsigned(chain().credential.functions.revoke(token_id, reason))
+    item = anchoring.find_anchored(chain(), store(), token_id, issuer_id=issuer_id)
+    return chain().unsigned(anchoring.revoke_anchored_call(chain(), item, reason))
 
 
 @_friendly
@@ -244,8 +297,9 @@ def prepare_template(*, issuer_id: int, image: tuple[bytes, str] | None, **field
 
 
 @_friendly
-def read_recipients_csv(text: str) -> list[issuance.Recipient]:
-    return issuance.read_csv_text(text, now=chain().latest_timestamp())
+def read_recipients_csv(data: bytes) -> list[issuance.Recipient]:
+    """An uploaded CSV file's rows, every bad row (or a file that is not UTF-8) named."""
+    return issuance.read_csv_text(issuance.decode_csv(data), now=chain().latest_timestamp())
 
 
 @_friendly
@@ -261,6 +315,43 @@ def prepare_issue(
         "already": [f"0x{t:064x}" for t in plan.already],
         "txs": [chain().unsigned(call) for call in plan.calls],
     }
+
+
+@_friendly
+def prepare_anchor(
+    *, signer: str, template_id: int, recipients: Sequence[issuance.Recipient]
+) -> dict[str, Any]:
+    """Validate everything, store the documents and the batch manifest; returns the batch's facts,
+    its proof files (a zip, for the institution's records) and the one ``anchor`` calldata (None
+    if the root is anchored already). The server keeps no proof file: the manifest holds them."""
+    with tempfile.TemporaryDirectory(prefix="microcred-proofs-") as folder:
+        plan = issuance.plan_anchor(
+            chain(),
+            store(),
+            signer=signer,
+            template_id=template_id,
+            recipients=recipients,
+            proofs_dir=Path(folder),
+        )
+        proofs = io.BytesIO()
+        with zipfile.ZipFile(proofs, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(plan.batch.proofs_dir.glob("*.json")):
+                archive.write(path, arcname=path.name)
+    return {
+        "root": plan.batch.root_hex,
+        "count": plan.batch.total,
+        "token_ids": [f"0x{t:064x}" for t in plan.batch.token_ids],
+        "manifest": plan.batch.manifest,
+        "proofs_zip": proofs.getvalue(),
+        "tx": chain().unsigned(plan.call) if plan.call is not None else None,
+    }
+
+
+@_friendly
+def claim_tx(proof: dict[str, Any]) -> dict[str, Any]:
+    """Calldata minting an anchored credential to the recipient its proof names (anyone pays)."""
+    item = AnchoredCredential.from_json(proof)
+    return chain().unsigned(anchoring.claim_call(chain(), item))
 
 
 @_friendly

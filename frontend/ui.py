@@ -18,6 +18,8 @@ VERDICTS: dict[str, tuple[str, str, str]] = {
     "tampered": ("Tampered", "red", ":material/dangerous:"),
     "unavailable": ("Document unavailable", "gray", ":material/cloud_off:"),
     "not_found": ("Not found", "gray", ":material/help:"),
+    # Checks out, but still waits in its anchored batch: claiming it mints it to the wallet.
+    "anchored": ("Anchored, not yet in wallet", "blue", ":material/pending:"),
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~:$])")

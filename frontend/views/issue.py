@@ -7,9 +7,14 @@ from datetime import UTC, datetime, time
 import services
 import streamlit as st
 from tx_flow import choose_sender, reset_flow, transaction_flow, wallet_state
-from ui import error, md
+from ui import error, link, md
 
 from microcred.issuance import Recipient
+
+CSV_MODES = {
+    "mint": "Mint each credential into its learner's wallet now (one transaction per 200 learners)",
+    "anchor": "Anchor as one batch (one transaction for the whole cohort; learners claim later)",
+}
 
 st.title("Issue credentials")
 st.caption(
@@ -74,6 +79,7 @@ with single, st.form("issue_single_form"):
             st.session_state["issue_plan"] = services.prepare_issue(
                 signer=sender.address, template_id=int(template_id, 16), recipients=[recipient]
             )
+            st.session_state["issue_anchor"] = None
             reset_flow("issue_send")
         except (services.UserFacingError, ValueError) as err:
             error(str(err))
@@ -86,46 +92,57 @@ with bulk:
     upload = st.file_uploader("Recipients CSV", type=["csv"], key="issue_csv")
     if upload is not None:
         try:
-            text = upload.getvalue().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            error("The CSV file is not UTF-8 text: save it as 'CSV UTF-8' and upload it again.")
-            text = None
-        if text is not None:
-            try:
-                recipients = services.read_recipients_csv(text)
-            except services.UserFacingError as err:
-                error(str(err))
-            else:
-                st.dataframe(
-                    [
-                        {
-                            "line": r.line,
-                            "address": r.address,
-                            "expires": r.expires.date().isoformat() if r.expires else "",
-                            "evidence": " ".join(r.evidence),
-                            "name": r.name or "",
-                        }
-                        for r in recipients
-                    ],
-                    hide_index=True,
-                    width="stretch",
-                    key="issue_csv_preview",
-                )
-                if st.button(
-                    f"Prepare {len(recipients)} credentials",
-                    key="issue_csv_prepare",
-                    type="primary",
-                ):
-                    try:
-                        with st.spinner("Building and storing the documents…"):
+            recipients = services.read_recipients_csv(upload.getvalue())
+        except services.UserFacingError as err:
+            error(str(err))
+        else:
+            st.dataframe(
+                [
+                    {
+                        "line": r.line,
+                        "address": r.address,
+                        "expires": r.expires.date().isoformat() if r.expires else "",
+                        "evidence": " ".join(r.evidence),
+                        "name": r.name or "",
+                    }
+                    for r in recipients
+                ],
+                hide_index=True,
+                width="stretch",
+                key="issue_csv_preview",
+            )
+            mode = st.radio(
+                "How to issue",
+                options=list(CSV_MODES),
+                format_func=CSV_MODES.__getitem__,
+                key="issue_csv_mode",
+            )
+            if st.button(
+                f"Prepare {len(recipients)} credentials",
+                key="issue_csv_prepare",
+                type="primary",
+            ):
+                try:
+                    with st.spinner("Building and storing the documents…"):
+                        if mode == "anchor":
+                            st.session_state["issue_anchor"] = services.prepare_anchor(
+                                signer=sender.address,
+                                template_id=int(template_id, 16),
+                                recipients=recipients,
+                            )
+                            st.session_state["issue_plan"] = None
+                            st.session_state["issue_anchor_done"] = None
+                            reset_flow("issue_anchor_send")
+                        else:
                             st.session_state["issue_plan"] = services.prepare_issue(
                                 signer=sender.address,
                                 template_id=int(template_id, 16),
                                 recipients=recipients,
                             )
-                        reset_flow("issue_send")
-                    except services.UserFacingError as err:
-                        error(str(err))
+                            st.session_state["issue_anchor"] = None
+                            reset_flow("issue_send")
+                except services.UserFacingError as err:
+                    error(str(err))
 
 plan = st.session_state.get("issue_plan")
 if plan:
@@ -147,7 +164,49 @@ if plan:
 for token_id in st.session_state.get("issue_done") or []:
     st.markdown(f"- Issued `{token_id}`: {md(services.share_link(credential=token_id))}")
 
+batch = st.session_state.get("issue_anchor")
+if batch:
+    st.markdown(
+        f"**{batch['count']} credential(s)** ready to anchor in one transaction, under the Merkle "
+        f"root `{batch['root']}`."
+    )
+    if batch["tx"] is None:
+        st.info("This batch was anchored already: nothing to send.")
+        st.session_state["issue_anchor_done"] = batch
+        st.session_state["issue_anchor"] = None
+    elif transaction_flow("issue_anchor_send", sender, wallet, [batch["tx"]], label="Anchor"):
+        st.session_state["issue_anchor_done"] = batch
+        st.session_state["issue_anchor"] = None
+if anchored := st.session_state.get("issue_anchor_done"):
+    with st.container(border=True, key="issue_anchor_result"):
+        st.success(
+            f"Anchored {anchored['count']} credential(s) in one transaction.",
+            icon=":material/task_alt:",
+        )
+        st.markdown(
+            f"- Merkle root: `{anchored['root']}`\n"
+            f"- Credentials: {anchored['count']}\n"
+            f"- Batch manifest: `{anchored['manifest']}` "
+            f"({link(services.ipfs_url(anchored['manifest']))})"
+        )
+        st.markdown(
+            "Every learner finds theirs on **My credentials** (by their wallet address), already "
+            "verifiable as *anchored, not yet in wallet*, and claims it to their wallet there "
+            "(anyone may pay the gas; it is always minted to the learner)."
+        )
+        st.download_button(
+            "Download the proof files (zip)",
+            data=anchored["proofs_zip"],
+            file_name=f"proofs-{anchored['root'][:18]}.zip",
+            mime="application/zip",
+            key="issue_anchor_proofs",
+        )
+
 with revoke, st.form("issue_revoke_form"):
+    st.caption(
+        "A credential still waiting in an anchored batch (not claimed yet) is revoked by its id "
+        "too: it can then never be claimed."
+    )
     token = st.text_input("Credential id (0x + 64 hex)", key="issue_revoke_token")
     reason = st.text_input("Reason (public)", key="issue_revoke_reason")
     if st.form_submit_button("Prepare revocation"):
@@ -158,7 +217,9 @@ with revoke, st.form("issue_revoke_form"):
             error("A revocation needs a reason: it is shown to everyone who verifies.")
         else:
             try:
-                st.session_state["issue_revoke"] = services.revoke_tx(int(text, 16), reason.strip())
+                st.session_state["issue_revoke"] = services.revoke_tx(
+                    int(text, 16), reason.strip(), issuer_id=signer["id"]
+                )
                 reset_flow("issue_revoke_send")
             except (services.UserFacingError, ValueError) as err:
                 error(str(err))

@@ -1,4 +1,5 @@
-"""Verify: anyone checks the credentials of a wallet, a token id or a share link, walletless."""
+"""Verify: anyone checks the credentials of a wallet, a token id or a share link, walletless; or
+an anchored credential not claimed yet, from its proof file."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ def render() -> None:
             placeholder="0x…",
         )
         submitted = st.form_submit_button("Verify", type="primary", key="verify_submit")
+    proof_file = st.file_uploader(
+        "…or the proof file of an anchored credential not yet in a wallet (JSON)",
+        type=["json"],
+        key="verify_proof",
+    )
+    if proof_file is not None:
+        try:
+            with st.spinner("Checking the proof, the chain and the document…"):
+                proof = services.read_proof_file(proof_file.getvalue())
+                render_report(services.verify_proof(proof), source="proof")
+        except services.UserFacingError as err:
+            error(str(err))
     subject = (subject or "").strip()
     if not subject or not (submitted or initial):
         return
@@ -41,8 +54,10 @@ def render() -> None:
     render_report(report)
 
 
-def render_report(report: dict) -> None:
+def render_report(report: dict, *, source: str = "subject") -> None:
     credentials = report["credentials"]
+    for warning in report.get("warnings") or []:
+        st.warning(f"Not checked: {md(warning)}", icon=":material/cloud_off:")
     if not credentials:
         st.info(f"No credentials found for {md(report['subject'])}.", icon=":material/search_off:")
         return
@@ -52,19 +67,23 @@ def render_report(report: dict) -> None:
     summary = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
     st.subheader(f"{len(credentials)} credential{'s' if len(credentials) != 1 else ''}: {summary}")
     for credential in credentials:
-        credential_card(credential, chain_id=report["chainId"])
+        credential_card(credential, chain_id=report["chainId"], source=source)
 
 
-def credential_card(credential: dict, *, chain_id: int) -> None:
+def credential_card(credential: dict, *, chain_id: int, source: str) -> None:
     token_id = credential["tokenId"]
     issuer = credential.get("issuer") or {}
-    with st.container(border=True, key=f"verify_card_{token_id}"):
+    # An anchored credential not claimed yet: nobody holds it, its proof names the recipient.
+    waiting = (credential.get("proof") or {}).get("recipient")
+    recipient = credential.get("holder") or waiting or "nobody"
+    with st.container(border=True, key=f"verify_card_{source}_{token_id}"):
         top = st.columns([4, 2])
         with top[0]:
             st.markdown(f"### {md(credential.get('achievement') or 'Unknown achievement')}")
             st.markdown(
                 f"Issued by **{md(issuer.get('name') or 'unknown issuer')}** "
-                f"(issuer #{issuer.get('id', '?')}) to `{credential.get('holder') or 'nobody'}`"
+                f"(issuer #{issuer.get('id', '?')}) to `{recipient}`"
+                + (" (anchored in a batch; not claimed to the wallet yet)" if waiting else "")
             )
         with top[1]:
             verdict_badge(credential["status"])
@@ -86,7 +105,12 @@ def credential_card(credential: dict, *, chain_id: int) -> None:
                     st.markdown(f"- {link(url)}")
             with st.expander("Credential document (Open Badges 3.0 JSON)"):
                 st.code(json.dumps(document, indent=2, ensure_ascii=False), language="json")
-        share = services.share_link(credential=token_id)
+        # Until it is claimed, only the recipient's wallet link finds it (through the batch).
+        share = (
+            services.share_link(address=waiting)
+            if waiting
+            else services.share_link(credential=token_id)
+        )
         st.caption(f"Share link: {md(share)}")
         explorer = services.explorer_tx_url(chain_id, credential.get("issueTx"))
         if explorer:

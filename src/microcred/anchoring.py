@@ -374,7 +374,10 @@ def find_anchored(
             return result.credentials[0]
     unread = [r.error for r in results if r.error]
     hint = f" ({len(unread)} manifest(s) could not be read: {unread[0]})" if unread else ""
-    raise InputError(f"The credential {_hex32(token_id)} is in no anchored batch{hint}.")
+    whose = f" of issuer {issuer_id}" if issuer_id is not None else ""
+    raise InputError(
+        f"No anchored batch{whose} holds the credential {_hex32(token_id)}{hint}: check the id."
+    )
 
 
 # --------------------------------------------------------------------------------------------------

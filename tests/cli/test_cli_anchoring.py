@@ -122,7 +122,7 @@ def test_anchor_needs_a_csv_and_claim_needs_a_proof(net, run, fresh_issuer, tmp_
     missing = run(
         "claim", "0x" + "ab" * 32, "--proofs-dir", str(tmp_path), key=net.keys[7], ok=False
     )
-    assert missing.exit_code == 2 and "is in no anchored batch" in missing.stderr
+    assert missing.exit_code == 2 and "No anchored batch holds the credential" in missing.stderr
     garbage = tmp_path / "garbage.json"
     garbage.write_text('{"format": "something else"}')
     assert run("verify", str(garbage), ok=False).exit_code == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from e2e_harness import FakeWallet
+from e2e_harness import TIMEOUT_MS, FakeWallet, wait_for_rerun
 from playwright.sync_api import expect
 
 OpenPage = Callable[..., Any]
@@ -169,6 +169,9 @@ def test_without_a_wallet_the_page_says_how_to_get_one(open_page: OpenPage, prob
     page = open_page(probe_url, wallets=[])
     expect(page.get_by_text("Wallet: none found")).to_be_visible()
 
+    wait_for_rerun(page)  # the bridge's report has been handled: a click now is not lost
     page.get_by_role("button", name="Connect wallet").click()
 
-    expect(page.get_by_text("No wallet found in this browser. Install MetaMask")).to_be_visible()
+    expect(page.get_by_text("No wallet found in this browser. Install MetaMask")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )

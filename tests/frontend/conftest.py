@@ -22,11 +22,12 @@ import streamlit as st
 from eth_account import Account
 from web3 import Web3
 
+from microcred.anchoring import AnchoredCredential, load_proof
 from microcred.chain import Chain
 from microcred.config import web3_for
 from microcred.deployment import ContractDeployment, Deployment
 from microcred.documents import TemplateDocument
-from microcred.issuance import create_template, issue_one
+from microcred.issuance import Recipient, anchor_bulk, create_template, issue_one
 from microcred.storage import LocalStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,6 +185,37 @@ def _seed(w3: Web3, rpc_url: str, tmp: pytest.TempPathFactory) -> World:
         tokens=tokens,
         empty_wallet=Account.create().address,
     )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """An anchored batch of Example University, nobody's claimed yet: one credential per test
+    that needs one (``batch.items[i]`` is the proof of ``batch.recipients[i]``)."""
+
+    root: bytes
+    manifest: str
+    recipients: tuple[str, ...]
+    items: tuple[AnchoredCredential, ...]
+
+
+@pytest.fixture(scope="session")
+def anchored_batch(world: World, tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    staff = Account.from_key(ISSUER_KEY)
+    recipients = tuple(Account.create().address for _ in range(3))
+    folder = tmp_path_factory.mktemp("anchored")
+    result = anchor_bulk(
+        world.chain,
+        world.store,
+        staff,
+        template_id=world.template.template_id,
+        recipients=[Recipient(address=a) for a in recipients],
+        journal_dir=folder / "journal",
+        proofs_dir=folder / "proofs",
+    )
+    by_token = {item.token_id: item for item in map(load_proof, result.proofs_dir.glob("*.json"))}
+    items = tuple(by_token[t] for t in result.token_ids)
+    assert tuple(i.recipient for i in items) == recipients
+    return Batch(root=result.root, manifest=result.manifest, recipients=recipients, items=items)
 
 
 def chain_cid(token_id: int) -> str:

@@ -217,3 +217,16 @@ def test_the_registrar_accredits_an_issuer(app_env: World, monkeypatch: pytest.M
     assert "Open Polytechnic is accredited" in at.success[0].value
     issuer_id, active = app_env.chain.issuer_of(staff)
     assert active and app_env.chain.issuer(issuer_id).name == "Open Polytechnic"
+
+
+def test_a_csv_that_is_not_utf8_is_refused_with_where_it_breaks(
+    app_env: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROCRED_DEMO_SIGNER_KEY", ISSUER_KEY)
+    csv = f"address,name\n{Account.create().address},José\n".encode("latin-1")
+    at = open_page("issue")
+    at.file_uploader(key="issue_csv").set_value(("learners.csv", csv, "text/csv")).run()
+    assert not at.exception, at.exception
+    message = at.error[0].value.replace("\\", "")  # shown Markdown-escaped
+    assert "is not UTF-8" in message and "(line 2)" in message
+    assert not [b for b in at.button if b.key == "issue_csv_prepare"]
