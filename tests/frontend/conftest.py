@@ -8,10 +8,6 @@ test, so differently-configured tests never share a client.
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,31 +15,22 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from _anvil import ANVIL, BUILD, ROOT, deploy, free_port, start_anvil, stop
 from eth_account import Account
 from web3 import Web3
 
 from microcred.anchoring import AnchoredCredential, load_proof
 from microcred.chain import Chain
 from microcred.config import web3_for
-from microcred.deployment import ContractDeployment, Deployment
 from microcred.documents import TemplateDocument
 from microcred.issuance import Recipient, anchor_bulk, create_template, issue_one
 from microcred.storage import LocalStore
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "frontend" / "app.py"
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-BUILD = ROOT / ".build" / "__local__.json"
 # anvil's well-known default keys (mnemonic "test test ... junk"): a local test chain only.
 REGISTRAR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ISSUER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 SUSPENDED_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -70,57 +57,17 @@ def token_hex(token_id: int) -> str:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     if not ANVIL.exists() or not BUILD.exists():
         pytest.skip("needs anvil (`npm ci`) and compiled contracts (`make compile`)")
-    port = _free_port()
-    logs = tmp_path_factory.mktemp("frontend-logs")
-    with (logs / "anvil.log").open("wb") as out:
-        process = subprocess.Popen(
-            [str(ANVIL), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    port = free_port()
+    process = start_anvil(port, tmp_path_factory.mktemp("frontend-logs") / "anvil.log")
     rpc_url = f"http://127.0.0.1:{port}"
     try:
-        w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
-        deadline = time.monotonic() + 30
-        while not w3.is_connected():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((logs / "anvil.log").read_text()[-2000:])
-            time.sleep(0.05)
-        yield _seed(w3, rpc_url, tmp_path_factory)
+        yield _seed(Web3(Web3.HTTPProvider(rpc_url)), rpc_url, tmp_path_factory)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _deploy(w3: Web3) -> Deployment:
-    types = json.loads(BUILD.read_text())["contractTypes"]
-    admin = w3.eth.accounts[0]
-
-    def deploy(name: str, *args: object) -> ContractDeployment:
-        artifact = types[name]
-        factory = w3.eth.contract(
-            abi=artifact["abi"], bytecode=artifact["deploymentBytecode"]["bytecode"]
-        )
-        receipt = w3.eth.wait_for_transaction_receipt(
-            factory.constructor(*args).transact({"from": admin}), timeout=10
-        )
-        return ContractDeployment(
-            address=receipt.contractAddress,
-            block=receipt.blockNumber,
-            tx=receipt.transactionHash.to_0x_hex(),
-        )
-
-    registry = deploy("IssuerRegistry", admin)
-    credential = deploy("Credential", registry.address, "microcred", "CRED")
-    return Deployment(chain_id=int(w3.eth.chain_id), registry=registry, credential=credential)
+        stop(process)
 
 
 def _seed(w3: Web3, rpc_url: str, tmp: pytest.TempPathFactory) -> World:
-    deployment = _deploy(w3)
+    deployment = deploy(w3, w3.eth.accounts[0])
     path = tmp.mktemp("deployments") / f"{deployment.chain_id}.json"
     deployment.save(path)
     store_dir = tmp.mktemp("store")
