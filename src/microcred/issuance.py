@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from eth_account.signers.local import LocalAccount
 
 from .anchoring import DEFAULT_PROOFS_DIR, AnchoredCredential, store_manifest, write_proofs
-from .chain import Chain, checksum
+from .chain import Chain, SentTransaction, checksum
 from .cid import cid_of_token_id
 from .documents import (
     CredentialDocument,
@@ -741,6 +741,33 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _send_and_settle(
+    chain: Chain,
+    signer: LocalAccount,
+    journal: Journal,
+    tx: SentTransaction,
+    facts: dict[str, Any],
+    *,
+    action: str,
+    fees: FeePolicy | None,
+) -> str:
+    """Journal ``tx`` as sent (with ``facts``) before broadcasting it, then :func:`settle` it
+    (replaced with higher fees if stuck); returns the hash that was mined. Dropped or reverted:
+    :class:`ChainError`."""
+    entry = {"kind": "sent", "tx": tx.hash, "nonce": tx.nonce, **facts}
+    journal.append(entry)
+    chain.broadcast(tx)
+    receipt = settle(chain, signer, journal, [entry], action=action, fees=fees, just_sent=True)
+    if receipt is None:
+        raise ChainError(
+            f"Transaction {tx.hash} to {action} was dropped by the node: run the command again."
+        )
+    mined = "0x" + bytes(receipt["transactionHash"]).hex()
+    if receipt["status"] != 1:
+        raise ChainError(f"Transaction {mined} to {action} reverted on chain.")
+    return mined
+
+
 def issue_bulk(
     chain: Chain,
     store: Store,
@@ -820,22 +847,10 @@ def issue_bulk(
         fn = chain.issue_batch_call([d.recipient for d in docs], ids, [_expiry(d) for d in docs])
         del docs  # only the call is needed now
         tx = chain.prepare(fn, signer, action=action, nonce=nonce)
-        entry = {
-            "kind": "sent",
-            "tx": tx.hash,
-            "nonce": nonce,
-            "tokens": [f"0x{i:064x}" for i in ids],
-        }
-        journal.append(entry)
-        chain.broadcast(tx)
-        receipt = settle(chain, signer, journal, [entry], action=action, fees=fees, just_sent=True)
-        if receipt is None:
-            raise ChainError(
-                f"Transaction {tx.hash} to {action} was dropped by the node: run the command again."
-            )
-        mined = "0x" + bytes(receipt["transactionHash"]).hex()
-        if receipt["status"] != 1:
-            raise ChainError(f"Transaction {mined} to {action} reverted on chain.")
+        mined = _send_and_settle(
+            chain, signer, journal, tx, {"tokens": [f"0x{i:064x}" for i in ids]},
+            action=action, fees=fees,
+        )  # fmt: skip
         nonce += 1
         result.issued.extend(ids)
         result.transactions.append(mined)
@@ -1058,19 +1073,9 @@ def anchor_bulk(
         tx = chain.prepare(
             chain.anchor_call(tree.root, len(leaves), result.manifest), signer, action=action
         )
-        entry = {"kind": "sent", "tx": tx.hash, "nonce": tx.nonce, "root": tree.root_hex}
-        journal.append(entry)
-        chain.broadcast(tx)
-        # Stuck? Replaced with higher fees, like a bulk issue's batches.
-        receipt = settle(chain, signer, journal, [entry], action=action, fees=fees, just_sent=True)
-        if receipt is None:
-            raise ChainError(
-                f"Transaction {tx.hash} to {action} was dropped by the node: run the command again."
-            )
-        mined = "0x" + bytes(receipt["transactionHash"]).hex()
-        if receipt["status"] != 1:
-            raise ChainError(f"Transaction {mined} to {action} reverted on chain.")
-        result.tx_hash = mined
+        result.tx_hash = _send_and_settle(
+            chain, signer, journal, tx, {"root": tree.root_hex}, action=action, fees=fees
+        )
     progress.advance()
     journal.append({"kind": "done", "root": tree.root_hex, "manifest": result.manifest})
     return result
