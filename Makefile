@@ -11,10 +11,11 @@ STAMPS := .stamps
 export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: help install compile test test-long test-anvil bench demo lint slither clean
+.PHONY: help install compile test test-long test-anvil bench demo demo-stop lint slither clean
 
 help:
 	@echo "make demo    local chain + deploy + demo data (state kept in .microcred/)"
+	@echo "make demo-stop  stop a demo left running (a closed terminal, a killed make)"
 	@echo "make test    install what is missing and run every test"
 	@echo "make bench   gas and lookup benchmarks (prints figures)"
 	@echo "make lint    ruff, mypy"
@@ -68,6 +69,10 @@ slither: install
 
 demo: compile
 	$(BIN)/python tools/demo.py
+
+# A demo stopped some other way than Ctrl-C (closed terminal, killed make) keeps its ports.
+demo-stop:
+	$(BIN)/python tools/demo.py stop
 
 clean:
 	rm -rf .build contracts/.cache $(STAMPS)

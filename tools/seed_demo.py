@@ -20,7 +20,8 @@ from microcred import issuance
 from microcred.config import Settings, load_signer
 from microcred.storage import open_store
 
-DEMO_DIR = Path(".microcred")
+# tools/demo.py passes its state folder; run by hand, the one under the current folder.
+DEMO_DIR = Path(os.environ.get("MICROCRED_DEMO_DIR") or ".microcred")
 
 # anvil's default accounts 5..8: the demo learners (public test addresses, no personal data).
 LEARNERS = [
@@ -111,8 +112,8 @@ def main() -> None:
         proofs_dir=DEMO_DIR / "proofs",
     )
     print(f"[demo] anchored {batch.total} credentials in one transaction: root {batch.root_hex}")
-    print(f"[demo] try: http://localhost:8501/verify?address={LEARNERS[0]}")
-    print(f"[demo] one credential: http://localhost:8501/verify?credential=0x{valid.token_id:064x}")
+    # tools/demo.py prints the links to try at every start (with the port it serves on).
+    print(f"[demo] seeded; a valid credential: 0x{valid.token_id:064x}")
 
 
 if __name__ == "__main__":
