@@ -1,0 +1,201 @@
+"""JSON-RPC for the index: one request at a time, HTTP 429 and timeouts retried with backoff.
+
+The index talks to the node directly rather than through web3's result formatting: it needs the
+provider's own error code and text (to recognise a refused ``eth_getLogs`` range) and the HTTP
+status and ``Retry-After`` header of a rate-limited answer, which web3 turns into exceptions
+without them. :func:`rpc_for` picks plain httpx for an HTTP endpoint and falls back to the web3
+provider's ``make_request`` for anything else (e.g. Ape's EthTester chain).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import httpx
+
+from ..errors import ChainError
+
+__all__ = [
+    "HttpRpc",
+    "JsonRpc",
+    "ProviderRpc",
+    "RateLimited",
+    "RetryingRpc",
+    "RpcError",
+    "RpcUnreachable",
+    "rpc_for",
+]
+
+#: Longest wait honoured from a ``Retry-After`` header: a provider asking for more is treated as
+#: refusing, and the user is told to come back later.
+MAX_RETRY_AFTER = 60.0
+
+
+class RpcError(ChainError):
+    """The node answered with a JSON-RPC error (code and message as the provider wrote them)."""
+
+    def __init__(self, code: int | None, message: str, data: Any = None) -> None:
+        super().__init__(f"The RPC node answered error {code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class RateLimited(ChainError):
+    """The node answered HTTP 429 (or a JSON-RPC rate-limit error); ``retry_after`` in seconds."""
+
+    def __init__(self, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class RpcUnreachable(ChainError):
+    """No answer: connection refused or reset, timeout, or an answer that is not JSON-RPC."""
+
+
+class JsonRpc(Protocol):
+    """What the index needs from a node: one method call, its ``result`` or an exception."""
+
+    def call(self, method: str, params: list[Any]) -> Any: ...
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (it may be a number of seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _rate_limit_text(message: str) -> bool:
+    text = message.lower()
+    return any(
+        marker in text
+        for marker in ("rate limit", "too many requests", "request rate", "exceeded the rate")
+    )
+
+
+def _result(response: Any) -> Any:
+    if not isinstance(response, dict):
+        raise RpcUnreachable(f"The RPC node sent something that is not JSON-RPC: {response!r:.200}")
+    if response.get("error") is not None:
+        error = response["error"]
+        code = error.get("code") if isinstance(error, dict) else None
+        message = str(error.get("message", error) if isinstance(error, dict) else error)
+        if code == 429 or _rate_limit_text(message):
+            raise RateLimited(f"error {code}: {message}")
+        raise RpcError(code, message, error.get("data") if isinstance(error, dict) else None)
+    if "result" not in response:
+        raise RpcUnreachable(f"The RPC node's answer has no result: {response!r:.200}")
+    return response["result"]
+
+
+class HttpRpc:
+    """JSON-RPC over HTTP with httpx (one request per call)."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self._client = httpx.Client(timeout=timeout)
+        self._ids = itertools.count(1)
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        try:
+            answer = self._client.post(self.url, json=body)
+        except httpx.TimeoutException as err:
+            raise RpcUnreachable(f"The RPC node did not answer {method} in time ({err}).") from None
+        except httpx.TransportError as err:
+            raise RpcUnreachable(f"Cannot reach the RPC node ({type(err).__name__}).") from None
+        if answer.status_code == 429:
+            raise RateLimited(
+                f"HTTP 429 {answer.reason_phrase}", _retry_after(answer.headers.get("Retry-After"))
+            )
+        try:
+            payload = answer.json()
+        except ValueError:
+            raise RpcUnreachable(
+                f"The RPC node answered HTTP {answer.status_code} without JSON-RPC."
+            ) from None
+        # Providers answer refused queries with HTTP 200 or 4xx alike: the JSON-RPC error decides.
+        return _result(payload)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class ProviderRpc:
+    """JSON-RPC through a web3 provider's ``make_request`` (for providers that are not HTTP)."""
+
+    def __init__(self, w3: Any) -> None:
+        self.w3 = w3
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        try:
+            response = self.w3.provider.make_request(method, params)
+        except Exception as err:  # noqa: BLE001 - requests/websocket errors alike mean no answer
+            status = getattr(getattr(err, "response", None), "status_code", None)
+            if status == 429:
+                headers = err.response.headers  # type: ignore[attr-defined]
+                raise RateLimited("HTTP 429", _retry_after(headers.get("Retry-After"))) from None
+            raise RpcUnreachable(f"Cannot reach the RPC node ({type(err).__name__}).") from None
+        return _result(response)
+
+
+def rpc_for(w3: Any, *, timeout: float = 30.0) -> JsonRpc:
+    """httpx for an HTTP provider (so 429 and Retry-After are seen), its provider otherwise."""
+    url = getattr(w3.provider, "endpoint_uri", None)
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return HttpRpc(url, timeout=timeout)
+    return ProviderRpc(w3)
+
+
+@dataclass
+class RetryingRpc:
+    """Retries HTTP 429 and unanswered requests with exponential backoff, honouring
+    ``Retry-After``; after ``attempts`` tries, one :class:`~microcred.errors.ChainError` saying
+    what the provider kept answering. ``sleep`` is injectable so tests see the waits asked for."""
+
+    inner: JsonRpc
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        last: ChainError | None = None
+        for attempt in range(self.attempts):
+            try:
+                return self.inner.call(method, params)
+            except RateLimited as err:
+                last = err
+                if err.retry_after is not None and err.retry_after > MAX_RETRY_AFTER:
+                    break
+                wait = err.retry_after
+            except RpcUnreachable as err:
+                last = err
+                wait = None
+            if attempt + 1 < self.attempts:
+                if wait is None:
+                    # Jitter keeps several app servers from retrying in step.
+                    wait = min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(
+                        1, 1.25
+                    )
+                self.sleep(wait)
+        detail = last.detail if isinstance(last, RateLimited) else str(last)
+        raise ChainError(
+            f"The RPC node kept refusing {method} ({detail}) after {self.attempts} tries: "
+            "wait and run the sync again, or use an RPC provider with a higher rate limit."
+        )
