@@ -29,9 +29,13 @@ $(STAMPS)/python: pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q -e '.[ape,dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/node: package.json package-lock.json
+# The JSON-LD contexts come from npm packages: exported into src/microcred/vc/contexts/
+# (gitignored) as VENDORED.md lists them.
+$(STAMPS)/node: package.json package-lock.json \
+		src/microcred/vc/VENDORED.md tools/export_vc_contexts.mjs
 	@command -v npm >/dev/null || { echo "microcred needs Node.js 20+ and npm on PATH"; exit 1; }
 	npm ci --no-audit --no-fund
+	node tools/export_vc_contexts.mjs
 	@mkdir -p $(STAMPS) && touch $@
 
 compile: install
