@@ -26,11 +26,14 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from requests.exceptions import RequestException
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 
 from .chain import Chain
 from .deployment import Deployment, default_path
 from .errors import ConfigError
+from .redaction import redact, redact_url, remember_url_secrets
 
 __all__ = [
     "DEFAULT_RPC_URL",
@@ -84,11 +87,21 @@ class Settings:
                 chain_id = int(w3.eth.chain_id)
             except Exception as err:  # noqa: BLE001
                 raise ConfigError(
-                    f"Cannot reach the RPC node at {self.rpc_url} ({type(err).__name__}): "
-                    "start it or fix --rpc / MICROCRED_RPC_URL."
+                    f"Cannot reach the RPC node at {redact_url(self.rpc_url)} "
+                    f"({type(err).__name__}): start it or fix --rpc / MICROCRED_RPC_URL."
                 ) from None
             path = default_path(chain_id)
-        return Chain.connect(w3, Deployment.load(path))
+        deployment = Deployment.load(path)
+        try:
+            return Chain.connect(w3, deployment)
+        except (RequestException, Web3RPCError) as err:
+            # The node failed part-way through the checks (a 429, a 5xx): requests quotes the
+            # whole URL, and a provider's key is often in it.
+            raise ConfigError(
+                f"The RPC node at {redact_url(self.rpc_url)} failed while microcred checked the "
+                f"deployment ({type(err).__name__}: {redact(str(err))}): try again later or fix "
+                "--rpc / MICROCRED_RPC_URL."
+            ) from None
 
 
 def web3_for(rpc_url: str) -> Web3:
@@ -98,12 +111,17 @@ def web3_for(rpc_url: str) -> Web3:
     which would otherwise double the round trips of a wallet listing.
     """
     provider: Any
+    # A URL given by flag or secrets file is as secret as one from the environment.
+    remember_url_secrets(rpc_url)
     if rpc_url.startswith(("http://", "https://")):
         provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT})
     elif rpc_url.endswith(".ipc"):
         provider = Web3.IPCProvider(rpc_url)
     else:
-        raise ConfigError(f"RPC URL {rpc_url!r} is not an http(s):// URL or an .ipc path.")
+        raise ConfigError(
+            f"RPC URL {redact(rpc_url)!r} is not an http(s):// URL or an .ipc path: "
+            "fix --rpc / MICROCRED_RPC_URL."
+        )
     provider.cache_allowed_requests = True
     provider.cacheable_requests = {"eth_chainId"}
     return Web3(provider)

@@ -42,7 +42,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .cid import MAX_BLOCK_SIZE, cid_of, cid_of_token_id, digest_of_cid, token_id_of
 from .errors import DocumentError
+from .untrusted import DOCUMENT, parse_untrusted
 
 __all__ = [
     "MAX_DOCUMENT_SIZE",
@@ -136,12 +137,8 @@ def _load_canonical(data: bytes, kind: str) -> dict[str, Any]:
             f"The {kind} document is {len(data)} bytes, more than the {MAX_DOCUMENT_SIZE} bytes "
             "(256 KiB) of one IPFS block."
         )
-    try:
-        obj = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except UnicodeDecodeError:
-        raise DocumentError(f"The {kind} document is not UTF-8 text.") from None
-    except json.JSONDecodeError as err:
-        raise DocumentError(f"The {kind} document is not valid JSON: {err}.") from None
+    # Documents come from anyone's store: depth-checked before json.loads recurses into them.
+    obj = parse_untrusted(data, _KINDS[kind])
     if not isinstance(obj, dict):
         raise DocumentError(f"A {kind} document is a JSON object, not {type(obj).__name__}.")
     try:
@@ -156,13 +153,7 @@ def _load_canonical(data: bytes, kind: str) -> dict[str, Any]:
     return obj
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise DocumentError(f"The document repeats the key {key!r}.")
-        result[key] = value
-    return result
+_KINDS = {kind: replace(DOCUMENT, name=f"{kind} document") for kind in ("credential", "template")}
 
 
 def _finish(data: dict[str, Any], kind: str) -> bytes:

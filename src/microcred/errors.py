@@ -16,6 +16,7 @@ __all__ = [
     "MicrocredError",
     "StorageError",
     "StorageUnavailable",
+    "UntrustedJsonError",
 ]
 
 
@@ -33,6 +34,12 @@ class InputError(MicrocredError):
 
 class DocumentError(MicrocredError):
     """A credential or template document is malformed, too large or not what it claims to be."""
+
+
+class UntrustedJsonError(InputError, DocumentError):
+    """JSON from someone else (an upload, a proof file, a manifest, a document) was refused
+    before it was parsed: too large, nested too deep, or not strict JSON. Both an input error and
+    a document error, so each caller's existing handling applies."""
 
 
 class StorageError(MicrocredError):

@@ -27,6 +27,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from ..errors import ConfigError
+from ..redaction import redact_store_spec, remember_secret, remember_url_secrets
 from ._base import Store, check_cid, local_cid, verified
 from .gateway import DEFAULT_GATEWAY_TIMEOUT, FallbackStore, GatewayReader, gateways_from_env
 from .kubo import DEFAULT_TIMEOUT, KuboStore
@@ -85,9 +86,13 @@ def _open_one(
         return LocalStore(rest or DEFAULT_LOCAL_DIR)
     if scheme in ("kubo", "pinning"):
         url, _, token = rest.partition("#")
+        # A spec from a flag or a secrets file: its token and URL are secrets in every message.
+        remember_secret(token)
+        remember_url_secrets(url)
         if not url.startswith(("http://", "https://")):
             raise ConfigError(
-                f"Store {spec!r}: {scheme}: needs an http(s) URL, e.g. {scheme}:http://127.0.0.1:5001."
+                f"Store {redact_store_spec(spec)!r}: {scheme}: needs an http(s) URL, e.g. "
+                f"{scheme}:http://127.0.0.1:5001."
             )
         if scheme == "kubo":
             return KuboStore(
@@ -98,6 +103,6 @@ def _open_one(
             url, token or None, reader=reader, timeout=timeout or DEFAULT_TIMEOUT
         )
     raise ConfigError(
-        f"Unknown store {spec!r}: use local:<dir>, kubo:<url> or pinning:<url> "
+        f"Unknown store {redact_store_spec(spec)!r}: use local:<dir>, kubo:<url> or pinning:<url> "
         "(several joined by commas)."
     )

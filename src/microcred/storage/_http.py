@@ -10,14 +10,17 @@ from typing import Any
 import httpx
 
 from ..cid import MAX_BLOCK_SIZE
-from ..errors import ContentMismatch, StorageError, StorageUnavailable
+from ..errors import ContentMismatch, StorageError, StorageUnavailable, UntrustedJsonError
+from ..redaction import redact
+from ..untrusted import SERVICE_ANSWER, parse_untrusted
 
 __all__ = ["json_body", "raise_for_status", "read_limited", "reaching"]
 
 
 @contextmanager
 def reaching(what: str, timeout: float | None) -> Iterator[None]:
-    """Turn transport failures into :class:`StorageUnavailable` naming ``what``."""
+    """Turn transport failures into :class:`StorageUnavailable` naming ``what`` (the error's own
+    text is redacted: it can quote the URL, and a URL can hold a token)."""
     try:
         yield
     except httpx.TimeoutException:
@@ -25,7 +28,8 @@ def reaching(what: str, timeout: float | None) -> Iterator[None]:
             f"{what} did not answer within {timeout} s; try again later or use another store."
         ) from None
     except httpx.TransportError as err:
-        raise StorageUnavailable(f"Cannot reach {what}: {err or type(err).__name__}.") from None
+        detail = redact(str(err)) or type(err).__name__
+        raise StorageUnavailable(f"Cannot reach {what}: {detail}.") from None
 
 
 def read_limited(
@@ -53,8 +57,8 @@ def read_limited(
 def json_body(response: httpx.Response, what: str) -> Any:
     """The JSON of a response, or :class:`StorageError` if ``what`` did not answer in JSON."""
     try:
-        return response.json()
-    except ValueError:
+        return parse_untrusted(response.content, SERVICE_ANSWER)
+    except UntrustedJsonError:
         raise StorageError(
             f"{what} answered with something that is not JSON: is the URL right?"
         ) from None
@@ -77,9 +81,11 @@ def raise_for_status(response: httpx.Response, what: str) -> None:
 def _message(response: httpx.Response) -> str:
     try:
         response.read()
-        body = response.json()
+        body = parse_untrusted(response.content, SERVICE_ANSWER)
         if isinstance(body, dict):
-            return str(body.get("Message") or body.get("error", {}).get("details") or body)
+            error = body.get("error")
+            details = error.get("details") if isinstance(error, dict) else None
+            return redact(str(body.get("Message") or details or body)[:300])
     except Exception:  # noqa: BLE001 - the status code is the message then
         pass
     return response.reason_phrase or "no details"

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import httpx
 
 from ..errors import ContentMismatch, StorageError, StorageUnavailable
+from ..redaction import redact_url
 from ._base import Store, check_cid, verified
 from ._http import raise_for_status, reaching, read_limited
 
@@ -40,12 +41,12 @@ class GatewayReader:
         if isinstance(gateways, str):
             gateways = (gateways,)
         self.gateways = tuple(g.rstrip("/") for g in gateways)
-        self.name = "gateways:" + ",".join(self.gateways)
+        self.name = "gateways:" + ",".join(redact_url(g) for g in self.gateways)
         self.timeout = timeout
         self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=True)
 
     def __repr__(self) -> str:
-        return f"GatewayReader({list(self.gateways)!r})"
+        return f"GatewayReader({[redact_url(g) for g in self.gateways]!r})"
 
     def close(self) -> None:
         self._client.close()
@@ -73,7 +74,7 @@ class GatewayReader:
         )
 
     def _get_from(self, gateway: str, cid: str, limit: float) -> bytes:
-        what = f"The gateway {gateway}"
+        what = f"The gateway {redact_url(gateway)}"
         deadline = time.monotonic() + limit
         with (
             reaching(what, limit),

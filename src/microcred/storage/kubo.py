@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import httpx
 
-from ..errors import ContentMismatch, StorageError
+from ..errors import ContentMismatch, StorageError, UntrustedJsonError
+from ..redaction import redact_url
+from ..untrusted import SERVICE_ANSWER, parse_untrusted
 from ._base import check_cid, local_cid, verified
 from ._http import json_body, raise_for_status, reaching, read_limited
 
@@ -45,7 +46,8 @@ class KuboStore:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self.name = f"kubo:{self.url}"
+        self.shown_url = redact_url(self.url)  # for messages: a hosted API's URL can hold a key
+        self.name = f"kubo:{self.shown_url}"
         self.timeout = timeout
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(
@@ -53,16 +55,16 @@ class KuboStore:
         )
 
     def __repr__(self) -> str:
-        return f"KuboStore({self.url!r})"
+        return f"KuboStore({self.shown_url!r})"
 
     def close(self) -> None:
         self._client.close()
 
     def _post(self, command: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
         limit = timeout or self.timeout
-        with reaching(f"The IPFS node at {self.url}", limit):
+        with reaching(f"The IPFS node at {self.shown_url}", limit):
             response = self._client.post(command, timeout=limit, **kwargs)
-        raise_for_status(response, f"The IPFS node at {self.url} ({command})")
+        raise_for_status(response, f"The IPFS node at {self.shown_url} ({command})")
         return response
 
     def put(self, data: bytes) -> str:
@@ -73,20 +75,24 @@ class KuboStore:
             files={"file": ("document", bytes(data), "application/octet-stream")},
         )
         try:
-            lines = [json.loads(line) for line in response.text.splitlines() if line.strip()]
-        except ValueError:
+            lines = [
+                parse_untrusted(line, SERVICE_ANSWER)
+                for line in response.content.splitlines()
+                if line.strip()
+            ]
+        except UntrustedJsonError:
             lines = []
         returned = next(
             (line.get("Hash") for line in reversed(lines) if isinstance(line, dict)), None
         )
         if not isinstance(returned, str):
             raise StorageError(
-                f"{self.url} did not answer an add like the Kubo RPC API; is it an IPFS node's "
-                "RPC address (usually port 5001)?"
+                f"{self.shown_url} did not answer an add like the Kubo RPC API; is it an IPFS "
+                "node's RPC address (usually port 5001)?"
             )
         if returned != cid:
             raise ContentMismatch(
-                f"The IPFS node at {self.url} gave CID {returned} for an object whose CID is "
+                f"The IPFS node at {self.shown_url} gave CID {returned} for an object whose CID is "
                 f"{cid}; it does not honour cid-version=1/raw-leaves: use another node."
             )
         self.pin(cid)
@@ -101,7 +107,7 @@ class KuboStore:
         check_cid(cid)
         limit = timeout or self.timeout
         deadline = time.monotonic() + limit
-        what = f"The IPFS node at {self.url}"
+        what = f"The IPFS node at {self.shown_url}"
         with (
             reaching(what, limit),
             self._client.stream("POST", "cat", params={"arg": cid}, timeout=limit) as response,
@@ -121,5 +127,5 @@ class KuboStore:
             if "not pinned" in str(err).lower():
                 return False
             raise
-        body = json_body(response, f"The IPFS node at {self.url}")
+        body = json_body(response, f"The IPFS node at {self.shown_url}")
         return isinstance(body, dict) and cid in (body.get("Keys") or {})

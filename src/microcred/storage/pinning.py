@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from ..errors import StorageError, StorageUnavailable
+from ..redaction import redact_url
 from ._base import Store, check_cid, local_cid
 from ._http import json_body, raise_for_status, reaching
 
@@ -37,7 +38,8 @@ class PinningServiceStore:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self.name = f"pinning:{self.url}"
+        self.shown_url = redact_url(self.url)  # for messages: a service URL can hold a key
+        self.name = f"pinning:{self.shown_url}"
         self.source = source
         self.reader = reader
         self.origins = tuple(origins)
@@ -48,13 +50,13 @@ class PinningServiceStore:
         )
 
     def __repr__(self) -> str:
-        return f"PinningServiceStore({self.url!r})"
+        return f"PinningServiceStore({self.shown_url!r})"
 
     def close(self) -> None:
         self._client.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        what = f"The pinning service at {self.url}"
+        what = f"The pinning service at {self.shown_url}"
         with reaching(what, self.timeout):
             response = self._client.request(method, path, **kwargs)
         raise_for_status(response, what)
@@ -75,7 +77,7 @@ class PinningServiceStore:
             body["origins"] = list(self.origins)
         status = json_body(self._call("POST", "/pins", json=body), self.name)
         if not isinstance(status, dict) or status.get("pin", {}).get("cid") != cid:
-            raise StorageError(f"The pinning service at {self.url} answered for another CID.")
+            raise StorageError(f"The pinning service at {self.shown_url} answered for another CID.")
         return status
 
     def status(self, cid: str) -> str | None:
@@ -103,8 +105,8 @@ class PinningServiceStore:
         readers = [r for r in (self.source, self.reader) if r is not None]
         if not readers:
             raise StorageUnavailable(
-                f"The pinning service at {self.url} does not serve bytes; configure a gateway "
-                "(MICROCRED_IPFS_GATEWAYS) or a node to read through."
+                f"The pinning service at {self.shown_url} does not serve bytes; configure a "
+                "gateway (MICROCRED_IPFS_GATEWAYS) or a node to read through."
             )
         last: StorageError | None = None
         for reader in readers:
