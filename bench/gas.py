@@ -116,6 +116,19 @@ def measure() -> list[tuple[str, int, int, int | None]]:
         )
     )
 
+    # Revoking an entry nobody claimed yet (the issuer proves it is in its batch).
+    unclaimed = again[1]
+    revoked = credential.revokeAnchored(
+        second.root,
+        unclaimed.recipient,
+        unclaimed.token_id,
+        0,
+        second.proof(unclaimed),
+        "bench",
+        sender=signer,
+    )
+    rows.append(("microcred revokeAnchored (unclaimed, reason 'bench')", 1, revoked.gas_used, None))
+
     uri = ipfs_uri(ids[0])
     mint = baseline.mint(_new_holders(1)[0], uri, sender=admin)
     rows.append(("OpenZeppelin ERC721URIStorage mint (1, ipfs:// URI)", 1, mint.gas_used, None))

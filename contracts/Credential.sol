@@ -34,8 +34,10 @@ import {IpfsCid} from "./libraries/IpfsCid.sol";
 /// anchor's issuer and time. A claim to a new holder still writes the same two fresh slots as a
 /// direct issue; what anchoring saves is the issuer's gas (one transaction for the whole cohort)
 /// and the wait: every credential is verifiable from its document and proof before any claim.
-/// Revoking an unclaimed credential sets the same `_revokedAt` as {revoke}, so a claim of it
-/// reverts and verifiers see it revoked.
+/// Token ids are global but a batch belongs to one issuer, so everything about an unclaimed entry
+/// is kept per (root, token id): revoking it ({revokeAnchored}) sets `_anchoredRevokedAt[root][id]`,
+/// never `_revokedAt[id]`, which is only ever set on minted ids. And since a manifest makes its ids
+/// public, a copy another issuer mints after the anchor is displaced by the rightful claim.
 contract Credential is ICredential, IERC721Errors, ERC165 {
     struct Record {
         address holder; // zero: never issued, or burned
@@ -56,6 +58,7 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     mapping(uint256 tokenId => uint256) private _replaces;
     mapping(uint256 tokenId => uint256) private _replacedBy;
     mapping(bytes32 root => Anchor) private _anchors;
+    mapping(bytes32 root => mapping(uint256 tokenId => uint64)) private _anchoredRevokedAt;
 
     /// @param registry_ The issuer registry to trust.
     /// @param name_ ERC-721 collection name, e.g. "microcred".
@@ -122,10 +125,20 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
         Anchor memory anchored = _anchors[root];
         if (anchored.issuerId == 0) revert CredentialUnknownRoot(root);
         _checkLeaf(root, recipient, tokenId, expiresAt, proof);
-        // Revoked before anyone claimed it (revokeAnchored): it never reaches a wallet.
-        if (_revokedAt[tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
+        // Revoked in this batch before anyone claimed it (revokeAnchored): it never reaches a wallet.
+        if (_anchoredRevokedAt[root][tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
         // A suspended issuer's batch waits: a claim must not mint what a direct issue could not.
         if (!_registry.isActiveIssuer(anchored.issuerId)) revert CredentialIssuerNotActive(anchored.issuerId);
+        Record memory existing = _records[tokenId];
+        if (existing.issuedAt != 0) {
+            // Another issuer minted this id strictly after the batch made it public: a copy, which
+            // the batch's own entry displaces. Anything else (this issuer's own, or a mint in the same
+            // second or before) stands, and the id is taken.
+            if (existing.issuerId == anchored.issuerId || existing.issuedAt <= anchored.anchoredAt) {
+                revert CredentialAlreadyIssued(tokenId);
+            }
+            _displace(tokenId, existing, root);
+        }
         _mint(anchored.issuerId, recipient, tokenId, expiresAt, anchored.anchoredAt);
         emit CredentialClaimed(tokenId, root);
     }
@@ -145,10 +158,12 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
         (uint32 signerIssuer, bool active) = _registry.issuerOf(msg.sender);
         if (signerIssuer != issuerId || !active) revert CredentialNotIssuerSigner(msg.sender, tokenId);
         _checkLeaf(root, recipient, tokenId, expiresAt, proof);
-        // Once minted (claimed, or issued directly by anyone), only {revoke} and its issuer check apply.
-        if (_records[tokenId].issuedAt != 0) revert CredentialAlreadyIssued(tokenId);
-        if (_revokedAt[tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
-        _revoke(tokenId, issuerId, reason);
+        // Minted by this issuer (claimed, or issued directly): {revoke} applies. A record of another
+        // issuer with the same id is not this batch's business and does not stop it.
+        if (_records[tokenId].issuerId == issuerId) revert CredentialAlreadyIssued(tokenId);
+        if (_anchoredRevokedAt[root][tokenId] != 0) revert CredentialAlreadyRevoked(tokenId);
+        _anchoredRevokedAt[root][tokenId] = uint64(block.timestamp);
+        emit AnchoredCredentialRevoked(root, tokenId, issuerId, msg.sender, reason);
     }
 
     // ------------------------------------------------------------------ revoking and renouncing
@@ -276,6 +291,19 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     }
 
     /// @inheritdoc ICredential
+    function anchoredRevokedAt(bytes32[] calldata roots, uint256[] calldata tokenIds)
+        external
+        view
+        returns (uint64[] memory revokedAt)
+    {
+        if (roots.length != tokenIds.length) revert CredentialRootsLengthMismatch(roots.length, tokenIds.length);
+        revokedAt = new uint64[](roots.length);
+        for (uint256 i = 0; i < roots.length; ++i) {
+            revokedAt[i] = _anchoredRevokedAt[roots[i]][tokenIds[i]];
+        }
+    }
+
+    /// @inheritdoc ICredential
     function registry() external view returns (IIssuerRegistry) {
         return _registry;
     }
@@ -295,7 +323,36 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
     }
 
     /// @inheritdoc ICredential
-    function credentials(uint256[] calldata tokenIds) external view returns (CredentialStatus[] memory statuses) {
+    function credentials(uint256[] calldata tokenIds) external view returns (CredentialStatus[] memory) {
+        return _credentials(tokenIds);
+    }
+
+    /// @inheritdoc ICredential
+    function credentialsAndIssuers(uint256[] calldata tokenIds, uint32[] calldata issuerIds)
+        external
+        view
+        returns (CredentialStatus[] memory statuses, IIssuerRegistry.IssuerProfile[] memory issuers)
+    {
+        statuses = _credentials(tokenIds);
+        // The distinct issuer ids, each once (a wallet's credentials come from few issuers).
+        uint32[] memory wanted = new uint32[](issuerIds.length + statuses.length);
+        uint256 count;
+        for (uint256 i = 0; i < issuerIds.length; ++i) {
+            count = _addOnce(wanted, count, issuerIds[i]);
+        }
+        for (uint256 i = 0; i < statuses.length; ++i) {
+            count = _addOnce(wanted, count, statuses[i].issuerId);
+        }
+        uint32[] memory ids = new uint32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            ids[i] = wanted[i];
+        }
+        issuers = _registry.issuerProfiles(ids);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _credentials(uint256[] calldata tokenIds) private view returns (CredentialStatus[] memory statuses) {
         statuses = new CredentialStatus[](tokenIds.length);
         // A wallet's credentials mostly come from few issuers: ask the registry once per run of one issuer.
         uint32 lastIssuerId;
@@ -310,7 +367,41 @@ contract Credential is ICredential, IERC721Errors, ERC165 {
         }
     }
 
-    // ------------------------------------------------------------------ internals
+    /// @dev Appends `issuerId` to `ids[0:count]` unless it is zero or there already; the new count.
+    function _addOnce(uint32[] memory ids, uint256 count, uint32 issuerId) private pure returns (uint256) {
+        if (issuerId == 0) return count;
+        for (uint256 i = 0; i < count; ++i) {
+            if (ids[i] == issuerId) return count;
+        }
+        ids[count] = issuerId;
+        return count + 1;
+    }
+
+    /// @dev Removes another issuer's copy of `tokenId` so that the rightful claim from `root` can mint
+    /// it: the record, the holder's balance, the revocation and both directions of re-issue links.
+    /// The copy's issuer keeps its own other credentials as they are.
+    function _displace(uint256 tokenId, Record memory copy, bytes32 root) private {
+        delete _records[tokenId];
+        delete _revokedAt[tokenId];
+        uint256 replaced = _replaces[tokenId];
+        if (replaced != 0) {
+            delete _replaces[tokenId];
+            delete _replacedBy[replaced];
+        }
+        uint256 replacement = _replacedBy[tokenId];
+        if (replacement != 0) {
+            delete _replacedBy[tokenId];
+            delete _replaces[replacement];
+        }
+        if (copy.holder != address(0)) {
+            unchecked {
+                // Cannot underflow: the copy was counted in its holder's balance while it was held.
+                --_balances[copy.holder];
+            }
+            emit Transfer(copy.holder, address(0), tokenId);
+        }
+        emit CredentialDisplaced(tokenId, copy.issuerId, root);
+    }
 
     function _issue(uint32 issuerId, address to, uint256 tokenId, uint64 expiresAt) private {
         _mint(issuerId, to, tokenId, expiresAt, uint32(block.timestamp));

@@ -14,8 +14,12 @@ import {IpfsCid} from "./libraries/IpfsCid.sol";
 contract IssuerRegistry is IIssuerRegistry, AccessControl {
     using EnumerableSet for EnumerableSet.AddressSet;
 
-    /// @notice Accredits, suspends and reinstates issuers, and can fix any issuer's signers.
+    /// @notice Accredits, suspends, reinstates and renames issuers, and can fix any issuer's signers.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice Signer keys per issuer at most: keeps {issuer} and {issuers} bounded whatever an issuer does.
+    uint256 public constant MAX_SIGNERS = 64;
+    /// @notice Bytes of an issuer's name or profile URI at most: keeps {issuerProfiles} bounded.
+    uint256 public constant MAX_TEXT_LENGTH = 256;
 
     struct IssuerRecord {
         IssuerStatus status;
@@ -50,7 +54,8 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
         onlyRole(REGISTRAR_ROLE)
         returns (uint32 issuerId)
     {
-        if (bytes(name).length == 0) revert IssuerRegistryEmptyName();
+        _checkName(name);
+        _checkLength(profileURI);
         // An issuer without a signer could never act, nor revoke what it issued.
         if (signers.length == 0) revert IssuerRegistryNoSigners();
         issuerId = ++_issuerCount;
@@ -65,13 +70,19 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
     }
 
     /// @inheritdoc IIssuerRegistry
-    function updateIssuerProfile(uint32 issuerId, string calldata name, string calldata profileURI) external {
+    function renameIssuer(uint32 issuerId, string calldata name) external onlyRole(REGISTRAR_ROLE) {
+        _statusOf(issuerId);
+        _checkName(name);
+        _issuers[issuerId].name = name;
+        emit IssuerRenamed(issuerId, name, msg.sender);
+    }
+
+    /// @inheritdoc IIssuerRegistry
+    function updateIssuerProfile(uint32 issuerId, string calldata profileURI) external {
         _checkCanManage(issuerId);
-        if (bytes(name).length == 0) revert IssuerRegistryEmptyName();
-        IssuerRecord storage record = _issuers[issuerId];
-        record.name = name;
-        record.profileURI = profileURI;
-        emit IssuerProfileUpdated(issuerId, name, profileURI, msg.sender);
+        _checkLength(profileURI);
+        _issuers[issuerId].profileURI = profileURI;
+        emit IssuerProfileUpdated(issuerId, profileURI, msg.sender);
     }
 
     /// @inheritdoc IIssuerRegistry
@@ -155,6 +166,20 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
     }
 
     /// @inheritdoc IIssuerRegistry
+    function issuerProfiles(uint32[] calldata issuerIds) external view returns (IssuerProfile[] memory profiles) {
+        profiles = new IssuerProfile[](issuerIds.length);
+        for (uint256 i = 0; i < issuerIds.length; ++i) {
+            IssuerRecord storage record = _issuers[issuerIds[i]];
+            profiles[i] = IssuerProfile({
+                id: issuerIds[i],
+                status: record.status,
+                name: record.name,
+                profileURI: record.profileURI
+            });
+        }
+    }
+
+    /// @inheritdoc IIssuerRegistry
     function issuer(uint32 issuerId) external view returns (Issuer memory) {
         _statusOf(issuerId);
         return _issuerView(issuerId);
@@ -192,18 +217,29 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
         // One issuer per key keeps "who issued this" unambiguous for verifiers.
         uint32 current = _issuerOfSigner[signer];
         if (current != 0) revert IssuerRegistrySignerTaken(signer, current);
+        if (_signers[issuerId].length() >= MAX_SIGNERS) revert IssuerRegistryTooManySigners(issuerId, MAX_SIGNERS);
         _issuerOfSigner[signer] = issuerId;
         _signers[issuerId].add(signer);
         emit SignerAdded(issuerId, signer, msg.sender);
     }
 
     /// @dev The registrar may always manage an issuer; its own signers only while it is active, so
-    /// that suspending an issuer whose key leaked really stops that key.
+    /// that suspending an issuer whose key leaked really stops that key. This is the registrar's
+    /// power over an issuer's keys: SECURITY.md ("Trust model") states it, and a test shows it.
     function _checkCanManage(uint32 issuerId) private view {
         IssuerStatus status = _statusOf(issuerId);
         if (hasRole(REGISTRAR_ROLE, msg.sender)) return;
         if (_issuerOfSigner[msg.sender] != issuerId) revert IssuerRegistryUnauthorizedSigner(msg.sender, issuerId);
         if (status != IssuerStatus.Active) revert IssuerRegistryIssuerNotActive(issuerId);
+    }
+
+    function _checkName(string calldata name) private pure {
+        if (bytes(name).length == 0) revert IssuerRegistryEmptyName();
+        _checkLength(name);
+    }
+
+    function _checkLength(string calldata text) private pure {
+        if (bytes(text).length > MAX_TEXT_LENGTH) revert IssuerRegistryTextTooLong(bytes(text).length, MAX_TEXT_LENGTH);
     }
 
     function _activeIssuerOfSender() private view returns (uint32 issuerId) {

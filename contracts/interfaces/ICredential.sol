@@ -72,6 +72,8 @@ interface ICredential is IERC721Metadata, IERC5192 {
     error CredentialInvalidProof(bytes32 root, uint256 tokenId);
     /// @dev The issuer of the anchor is suspended: its credentials cannot be claimed for now.
     error CredentialIssuerNotActive(uint32 issuerId);
+    /// @dev A batched view was given `roots` roots for `tokenIds` token ids.
+    error CredentialRootsLengthMismatch(uint256 roots, uint256 tokenIds);
 
     /// @notice A credential was issued. Alongside the ERC-721 `Transfer` from the zero address and the
     /// ERC-5192 `Locked`: this one carries the issuer, the signing key and the expiry for indexers.
@@ -86,6 +88,16 @@ interface ICredential is IERC721Metadata, IERC5192 {
     event BatchAnchored(
         bytes32 indexed root, uint32 indexed issuerId, address indexed signer, uint32 count, bytes32 manifest
     );
+    /// @notice A signer of `issuerId`, the issuer of batch `root`, revoked the unclaimed entry `tokenId`
+    /// of that batch: it can never be claimed from `root`. Only this batch: token ids are global,
+    /// and another issuer's batch or credential with the same id is not touched.
+    event AnchoredCredentialRevoked(
+        bytes32 indexed root, uint256 indexed tokenId, uint32 indexed issuerId, address by, string reason
+    );
+    /// @notice A copy of `tokenId` that issuer `fromIssuerId` minted after batch `root` was anchored
+    /// was removed by the claim of that batch's entry (the rightful one: it was public first).
+    /// Emitted before the claim's own `Transfer`, `Locked` and {CredentialClaimed}.
+    event CredentialDisplaced(uint256 indexed tokenId, uint32 indexed fromIssuerId, bytes32 indexed root);
     /// @notice A credential of the batch `root` was claimed: minted to the recipient named in its leaf.
     /// Alongside the ERC-721 `Transfer` from the zero address and the ERC-5192 `Locked`.
     event CredentialClaimed(uint256 indexed tokenId, bytes32 indexed root);
@@ -129,14 +141,24 @@ interface ICredential is IERC721Metadata, IERC5192 {
     /// @notice Mints an anchored credential to the recipient named in its leaf, never to the caller:
     /// anyone may send it (the learner, or a relayer paying the gas). The credential is then exactly
     /// like a directly issued one, issued at the anchor's time by the anchor's issuer.
-    /// @dev Reverts if the root is unknown, the issuer is not active, the proof fails, the id was
-    /// ever issued, it is revoked, or its expiry is past.
+    ///
+    /// Token ids are global and a manifest publishes its ids, so another issuer could mint the same
+    /// id first (issue it, or anchor and claim a copy). A copy minted by another issuer strictly
+    /// after this batch was anchored is displaced: its record, holder balance, revocation and
+    /// re-issue links are cleared ({CredentialDisplaced}, and `Transfer` to zero if it had a holder),
+    /// then the entry is minted. A copy minted in the same second as the anchor or earlier is not.
+    /// @dev Reverts if the root is unknown, the proof fails, the entry was revoked in this batch,
+    /// the issuer is not active, the id was minted by this issuer or (not displaceable) by another,
+    /// or its expiry is past.
     function claim(bytes32 root, address recipient, uint256 tokenId, uint64 expiresAt, bytes32[] calldata proof)
         external;
 
-    /// @notice Revokes an anchored credential that was not claimed yet (it can then never be
-    /// claimed). Any current signer of the anchor's active issuer, proving the leaf is in the batch.
-    /// A claimed credential is revoked with {revoke}.
+    /// @notice Revokes an anchored credential that was not claimed yet: it can then never be
+    /// claimed from `root`. Any current signer of the anchor's active issuer, proving the leaf is in
+    /// the batch. Per batch: it never marks the token id itself, so no issuer can revoke, block or
+    /// pre-revoke another issuer's credential with the same id. A credential this issuer minted
+    /// (claimed, or issued directly) is revoked with {revoke}.
+    /// @dev Emits {AnchoredCredentialRevoked}, not {CredentialRevoked}.
     /// @param reason Why, for the public record (non-empty).
     function revokeAnchored(
         bytes32 root,
@@ -150,6 +172,13 @@ interface ICredential is IERC721Metadata, IERC5192 {
     /// @notice The anchor of `root`; all zero if it was never anchored.
     function anchorOf(bytes32 root) external view returns (Anchor memory);
 
+    /// @notice When the entry `tokenIds[i]` of batch `roots[i]` was revoked ({revokeAnchored}), zero
+    /// if it was not: one call for every anchored entry a verifier looks at.
+    function anchoredRevokedAt(bytes32[] calldata roots, uint256[] calldata tokenIds)
+        external
+        view
+        returns (uint64[] memory);
+
     /// @notice The registry this contract trusts for issuers and signers.
     function registry() external view returns (IIssuerRegistry);
 
@@ -161,4 +190,13 @@ interface ICredential is IERC721Metadata, IERC5192 {
 
     /// @notice The statuses of many credentials in one call; all zero for ids never issued.
     function credentials(uint256[] calldata tokenIds) external view returns (CredentialStatus[] memory);
+
+    /// @notice {credentials}, plus the registry profiles (no signer lists) of the issuers of those
+    /// credentials and of `issuerIds` (e.g. the issuers of anchored batches), each once: everything a
+    /// verifier reads, in one call whose cost grows with the credentials asked about, not with the
+    /// registry.
+    function credentialsAndIssuers(uint256[] calldata tokenIds, uint32[] calldata issuerIds)
+        external
+        view
+        returns (CredentialStatus[] memory statuses, IIssuerRegistry.IssuerProfile[] memory issuers);
 }

@@ -5,8 +5,9 @@ pragma solidity ^0.8.28;
 /// @notice Which institutions may issue microcred credentials, the signer keys of their staff, and
 /// the achievement templates (the skills) each one recognises.
 /// @dev Governance: `DEFAULT_ADMIN_ROLE` grants and revokes roles; `REGISTRAR_ROLE` accredits,
-/// suspends and reinstates issuers. An active issuer's own signers manage that issuer's signers,
-/// profile and templates. A suspended issuer is frozen: only the registrar can change it.
+/// suspends, reinstates and renames issuers, and can add or remove any issuer's signer keys (see
+/// {addSigner}). An active issuer's own signers manage that issuer's signers, profile document and
+/// templates, never its name. A suspended issuer is frozen: only the registrar can change it.
 interface IIssuerRegistry {
     /// @notice Lifecycle of an issuer. `None` means the id was never registered.
     enum IssuerStatus {
@@ -29,6 +30,15 @@ interface IIssuerRegistry {
         string name; // display name of the institution
         string profileURI; // its profile document (an Open Badges Profile), usually ipfs://
         address[] signers; // staff keys allowed to issue and revoke in its name
+    }
+
+    /// @notice An issuer without its signers, as verifiers read it ({issuerProfiles}): its size does
+    /// not grow with the issuer's keys.
+    struct IssuerProfile {
+        uint32 id; // as asked; status None if it was never registered
+        IssuerStatus status;
+        string name; // display name, set by the registrar only
+        string profileURI; // its profile document, set by its signers or the registrar
     }
 
     /// @notice An achievement template as returned by the views.
@@ -60,6 +70,10 @@ interface IIssuerRegistry {
     error IssuerRegistryEmptyName();
     /// @dev An issuer needs at least one signer.
     error IssuerRegistryNoSigners();
+    /// @dev `issuerId` has `max` signers already: the cap keeps every view of an issuer bounded.
+    error IssuerRegistryTooManySigners(uint32 issuerId, uint256 max);
+    /// @dev A name or profile URI of `length` bytes is longer than `max`.
+    error IssuerRegistryTextTooLong(uint256 length, uint256 max);
     /// @dev A template with this id was published already (by any issuer).
     error IssuerRegistryTemplateExists(uint256 templateId);
     /// @dev No template with this id was published.
@@ -69,13 +83,16 @@ interface IIssuerRegistry {
 
     /// @notice A new issuer was accredited.
     event IssuerRegistered(uint32 indexed issuerId, string name, string profileURI, address indexed by);
-    /// @notice An issuer's name or profile document changed.
-    event IssuerProfileUpdated(uint32 indexed issuerId, string name, string profileURI, address indexed by);
+    /// @notice The registrar renamed an issuer (names are what verifiers show: only the registrar sets them).
+    event IssuerRenamed(uint32 indexed issuerId, string name, address indexed by);
+    /// @notice An issuer's profile document changed.
+    event IssuerProfileUpdated(uint32 indexed issuerId, string profileURI, address indexed by);
     /// @notice An issuer was suspended: its signers can no longer issue, revoke or change anything.
     event IssuerSuspended(uint32 indexed issuerId, string reason, address indexed by);
     /// @notice A suspended issuer was reinstated.
     event IssuerReinstated(uint32 indexed issuerId, address indexed by);
-    /// @notice `signer` may now issue and revoke for `issuerId`.
+    /// @notice `signer` may now issue and revoke for `issuerId`. `by` is the registrar when it was
+    /// not one of the issuer's own signers.
     event SignerAdded(uint32 indexed issuerId, address indexed signer, address indexed by);
     /// @notice `signer` may no longer act for `issuerId`. Credentials it issued stay as they are.
     event SignerRemoved(uint32 indexed issuerId, address indexed signer, address indexed by);
@@ -93,8 +110,14 @@ interface IIssuerRegistry {
         external
         returns (uint32 issuerId);
 
-    /// @notice Changes an issuer's name and profile document. A signer of the active issuer, or the registrar.
-    function updateIssuerProfile(uint32 issuerId, string calldata name, string calldata profileURI) external;
+    /// @notice Renames an issuer. Only `REGISTRAR_ROLE`: the name is what verifiers show, so an
+    /// institution cannot take another's.
+    /// @param name The new display name (non-empty, at most {MAX_TEXT_LENGTH} bytes).
+    function renameIssuer(uint32 issuerId, string calldata name) external;
+
+    /// @notice Changes an issuer's profile document. A signer of the active issuer, or the registrar.
+    /// @param profileURI URI of the new profile document (may be empty, at most {MAX_TEXT_LENGTH} bytes).
+    function updateIssuerProfile(uint32 issuerId, string calldata profileURI) external;
 
     /// @notice Suspends an active issuer, freezing it. Only `REGISTRAR_ROLE`.
     /// @param reason Why, for the public record.
@@ -103,7 +126,11 @@ interface IIssuerRegistry {
     /// @notice Reinstates a suspended issuer. Only `REGISTRAR_ROLE`.
     function reinstateIssuer(uint32 issuerId) external;
 
-    /// @notice Adds a staff key to an issuer (key rotation). A signer of the active issuer, or the registrar.
+    /// @notice Adds a staff key to an issuer (key rotation). A signer of the active issuer, or the
+    /// registrar, which may do so for any issuer, active or suspended (to restore a locked-out
+    /// institution); a key it adds can then issue and revoke in that issuer's name while the issuer
+    /// is active. Every addition emits {SignerAdded} with `by`.
+    /// @dev At most {MAX_SIGNERS} keys per issuer ({IssuerRegistryTooManySigners}).
     function addSigner(uint32 issuerId, address signer) external;
 
     /// @notice Removes a staff key from an issuer. A signer of the active issuer, or the registrar.
@@ -127,10 +154,16 @@ interface IIssuerRegistry {
     /// @notice The number of issuers ever registered; ids run from 1 to this number.
     function issuerCount() external view returns (uint32);
 
+    /// @notice The profiles (status, name, profile URI; no signers) of `issuerIds`, in order: what a
+    /// verifier needs, in one call whose cost does not grow with anyone's keys. An unknown id gives
+    /// status `None` (no revert).
+    function issuerProfiles(uint32[] calldata issuerIds) external view returns (IssuerProfile[] memory);
+
     /// @notice One issuer, with its signers.
     function issuer(uint32 issuerId) external view returns (Issuer memory);
 
-    /// @notice Every issuer with its signers, in id order: the whole registry in one call.
+    /// @notice Every issuer with its signers, in id order: the whole registry in one call (for
+    /// registry pages; verifiers use {issuerProfiles}).
     function issuers() external view returns (Issuer[] memory);
 
     /// @notice One template.

@@ -30,27 +30,39 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from .chain import AnchoredBatch, Chain, checksum
-from .errors import InputError, StorageError
+from .chain import Anchor, AnchoredBatch, Chain, checksum
+from .errors import (
+    ContentNotFound,
+    InputError,
+    MicrocredError,
+    StorageError,
+    StorageUnavailable,
+)
 from .merkle import Leaf, MerkleTree, verify
 from .storage import Store
+from .untrusted import MANIFEST, PROOF_FILE, parse_untrusted, too_large
 
 __all__ = [
     "DEFAULT_PROOFS_DIR",
     "PAGE_SIZE",
     "PROOF_FORMAT",
+    "UNREACHABLE",
     "AnchoredCredential",
     "BatchEntries",
     "claim",
     "claim_call",
+    "claimable",
     "find_anchored",
     "find_proof",
     "load_proof",
@@ -130,30 +142,47 @@ class AnchoredCredential:
             proof = data["proof"]
             if not isinstance(proof, list):
                 raise InputError("The proof file's proof is not a list of hashes.")
+            manifest = data.get("manifest")
+            if manifest is not None and not isinstance(manifest, str):
+                raise InputError("The proof file's manifest is not a CID.")
             return cls(
-                chain_id=int(data["chainId"]),
+                chain_id=_whole("chainId", data["chainId"], 2**64),
                 credential=checksum(data["credential"], what="credential contract address"),
-                issuer_id=int(data["issuerId"]),
+                issuer_id=_whole("issuerId", data["issuerId"], 2**32),
                 root=_bytes32(data["root"], "root"),
                 recipient=checksum(data["recipient"], what="recipient address"),
                 token_id=int.from_bytes(_bytes32(data["tokenId"], "token id"), "big"),
-                expires_at=int(data["expiresAt"]),
+                expires_at=_whole("expiresAt", data["expiresAt"], 2**64),
                 proof=tuple(_bytes32(p, "proof hash") for p in proof),
-                manifest=data.get("manifest"),
+                manifest=manifest,
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(f"The proof file is incomplete or malformed ({err}).") from None
 
 
+def _whole(name: str, value: Any, bound: int) -> int:
+    """An integer field of a proof file or manifest entry, as the contract's type bounds it.
+
+    Strictly an int: ``true``, ``1.5`` or ``"7"`` are not what microcred writes, and ``1e400``
+    would be an OverflowError, not a sentence."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < bound:
+        raise InputError(
+            f"The field {name} is {str(value)[:40]!r}, not a whole number below {bound}."
+        )
+    return value
+
+
 def load_proof(path: str | os.PathLike[str]) -> AnchoredCredential:
-    """A proof file as written by an anchored batch."""
+    """A proof file as written by an anchored batch (read through the untrusted-JSON parser; at
+    most :data:`~microcred.untrusted.PROOF_FILE` bytes are read from disk)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as file:
+            data = file.read(PROOF_FILE.max_bytes + 1)
+            if len(data) > PROOF_FILE.max_bytes:
+                raise too_large(os.fstat(file.fileno()).st_size, PROOF_FILE)
     except OSError as err:
         raise InputError(f"Cannot read the proof file {path}: {err.strerror}.") from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"The proof file {path} is not JSON ({err.msg}).") from None
-    return AnchoredCredential.from_json(data)
+    return AnchoredCredential.from_json(parse_untrusted(data, PROOF_FILE))
 
 
 def find_proof(token_id: int, directory: str | os.PathLike[str] = DEFAULT_PROOFS_DIR) -> Path:
@@ -236,6 +265,14 @@ def store_manifest(
 
 #: Manifests read at once; each read waits on the network, not on the CPU.
 READ_WORKERS = 8
+#: Pages of one batch read for one wallet: entries are sorted by recipient, so a wallet's entries
+#: sit on one page, or a few if it holds hundreds in one batch. A manifest whose pages all claim
+#: to cover everyone cannot make a lookup read the whole batch.
+PAGES_PER_WALLET = 4
+#: How long a manifest that could not be fetched is not asked for again (seconds; the environment
+#: variable ``MICROCRED_MANIFEST_RETRY_SECONDS`` overrides it): a CID nobody serves would
+#: otherwise cost a full fetch timeout on every lookup of every wallet.
+MANIFEST_RETRY_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -247,52 +284,185 @@ class BatchEntries:
     error: str | None = None
 
 
-#: Manifest objects read so far, by CID: immutable (a CID is its content's hash), so kept.
-_OBJECTS: dict[str, Any] = {}
-_OBJECTS_MAX = 1024
+class _ParsedObjects:
+    """Manifest objects read so far, by CID: immutable (a CID is its content's hash), so kept;
+    bounded, oldest first out. Shared by the threads of :func:`_search`."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, cid: str) -> Any | None:
+        with self._lock:
+            return self._items.get(cid)
+
+    def put(self, cid: str, value: Any) -> None:
+        with self._lock:
+            while len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            self._items[cid] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    message: str
+    failed_at: float  # wall clock, for the sentence
+    retry_after: float  # monotonic clock, for the decision
+
+
+class RecentFailures:
+    """Manifests that could not be fetched lately, by store and CID, remembered for
+    ``MICROCRED_MANIFEST_RETRY_SECONDS`` (bounded, thread-safe). Only unreachability (a node or
+    gateway down, refusing, or silent until the timeout) is remembered: a store that answers
+    "not here" answered fast, and bytes that came back wrong are not cached at all."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: dict[tuple[str, str], _Failure] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def ttl() -> float:
+        value = os.environ.get("MICROCRED_MANIFEST_RETRY_SECONDS", "")
+        try:
+            return max(0.0, float(value)) if value.strip() else MANIFEST_RETRY_SECONDS
+        except ValueError:
+            return MANIFEST_RETRY_SECONDS
+
+    def remember(self, key: tuple[str, str], err: StorageError) -> str:
+        """Record the failure; the sentence for the warning."""
+        ttl = self.ttl()
+        failure = _Failure(str(err), time.time(), time.monotonic() + ttl)
+        with self._lock:
+            self._items.pop(key, None)
+            while len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            if ttl > 0:
+                self._items[key] = failure
+        if ttl <= 0:
+            return str(err)
+        return f"{err} Not retried until {_clock(failure.failed_at + ttl)}."
+
+    def recall(self, key: tuple[str, str]) -> str | None:
+        """The warning for a failure still remembered, else None (and it is forgotten)."""
+        with self._lock:
+            failure = self._items.get(key)
+            if failure is None:
+                return None
+            left = failure.retry_after - time.monotonic()
+            if left <= 0:
+                del self._items[key]
+                return None
+        return (
+            f"could not be fetched at {_clock(failure.failed_at)} ({failure.message.rstrip('.')}); "
+            f"not retried until {_clock(time.time() + left)}."
+        )
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _clock(when: float) -> str:
+    return datetime.fromtimestamp(when, UTC).strftime("%H:%M:%S UTC")
+
+
+_OBJECTS = _ParsedObjects(1024)
+#: Manifests out of reach lately (see :class:`RecentFailures`).
+UNREACHABLE = RecentFailures()
 
 
 def _read_json(store: Store, cid: str, timeout: float | None) -> Any:
-    """A manifest object, parsed (the store checks its bytes against the CID)."""
-    if cid not in _OBJECTS:
-        if len(_OBJECTS) >= _OBJECTS_MAX:
-            _OBJECTS.pop(next(iter(_OBJECTS)))
-        _OBJECTS[cid] = json.loads(store.get(cid, timeout=timeout))
-    return _OBJECTS[cid]
+    """A manifest object, parsed as untrusted JSON (the store checks its bytes against the CID);
+    a CID that could not be fetched lately is not asked for again until its retry time."""
+    cached = _OBJECTS.get(cid)
+    if cached is not None:
+        return cached
+    key = (str(getattr(store, "name", type(store).__name__)), cid)
+    remembered = UNREACHABLE.recall(key)
+    if remembered is not None:
+        raise StorageUnavailable(f"{cid} {remembered}")
+    try:
+        raw = store.get(cid, timeout=timeout)
+    except ContentNotFound:
+        raise  # a store that answers "not here" answers fast: asking again costs nothing
+    except StorageUnavailable as err:
+        raise StorageUnavailable(UNREACHABLE.remember(key, err)) from None
+    parsed = parse_untrusted(raw, MANIFEST)
+    _OBJECTS.put(cid, parsed)
+    return parsed
 
 
-def _index(store: Store, batch: AnchoredBatch, timeout: float | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Page:
+    cid: str
+    first: str
+    last: str
+
+
+def _index(store: Store, batch: AnchoredBatch, timeout: float | None) -> list[_Page]:
+    """The pages of a batch's manifest, every field used checked for its type first."""
     index = _read_json(store, batch.manifest, timeout)
-    if (
-        not isinstance(index, dict)
-        or index.get("format") != MANIFEST_FORMAT
-        or index.get("root") != _hex32(batch.root)
-        or not isinstance(index.get("pages"), list)
-    ):
+    if not isinstance(index, dict) or index.get("format") != MANIFEST_FORMAT:
+        raise InputError(f"{batch.manifest} is not a batch manifest ({MANIFEST_FORMAT}).")
+    if index.get("root") != _hex32(batch.root):
         raise InputError(f"{batch.manifest} is not the manifest of batch {_hex32(batch.root)}.")
-    return index
+    pages = index.get("pages")
+    if not isinstance(pages, list) or len(pages) > max(batch.count, 1):
+        raise InputError(
+            f"{batch.manifest} does not list the pages of a batch of {batch.count} (a list of "
+            "at most one page per entry)."
+        )
+    checked: list[_Page] = []
+    for number, page in enumerate(pages, 1):
+        fields = [page.get(k) for k in ("cid", "first", "last")] if isinstance(page, dict) else []
+        texts = [f for f in fields if isinstance(f, str) and len(f) <= 128]
+        if len(texts) != 3:
+            raise InputError(
+                f"Page {number} of {batch.manifest} is not {{cid, first, last}} as text."
+            )
+        item = _Page(*texts)
+        if item.first > item.last or (checked and checked[-1].last > item.first):
+            raise InputError(f"The pages of {batch.manifest} are not sorted by recipient.")
+        checked.append(item)
+    return checked
+
+
+_ENTRY_FIELDS = {"recipient", "tokenId", "expiresAt", "proof"}
 
 
 def _entries(
-    store: Store, chain: Chain, batch: AnchoredBatch, page: dict[str, Any], timeout: float | None
+    store: Store, chain: Chain, batch: AnchoredBatch, page: _Page, timeout: float | None
 ) -> Iterator[AnchoredCredential]:
-    data = _read_json(store, str(page["cid"]), timeout)
+    data = _read_json(store, page.cid, timeout)
     if (
         not isinstance(data, dict)
         or data.get("format") != PAGE_FORMAT
         or data.get("root") != _hex32(batch.root)
+        or not isinstance(data.get("entries"), list)
     ):
-        raise InputError(f"{page['cid']} is not a page of batch {_hex32(batch.root)}.")
-    for entry in data.get("entries", []):
+        raise InputError(f"{page.cid} is not a page of batch {_hex32(batch.root)}.")
+    for number, entry in enumerate(data["entries"], 1):
+        if not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS:
+            raise InputError(
+                f"Entry {number} of page {page.cid} is not {{recipient, tokenId, expiresAt, "
+                "proof}."
+            )
+        # The batch's own facts come last: an entry cannot claim another root, chain or issuer.
         yield AnchoredCredential.from_json(
             {
+                **entry,
                 "format": PROOF_FORMAT,
                 "chainId": chain.chain_id,
                 "credential": chain.deployment.credential.address,
                 "issuerId": batch.issuer_id,
                 "root": _hex32(batch.root),
                 "manifest": batch.manifest,
-                **entry,
             }
         )
 
@@ -301,28 +471,42 @@ def _search(
     chain: Chain,
     store: Store,
     batches: Sequence[AnchoredBatch],
-    pick_pages: Any,
-    keep: Any,
+    pick_pages: Callable[[list[_Page]], tuple[list[_Page], str | None]],
+    keep: Callable[[AnchoredCredential], bool],
     timeout: float | None,
 ) -> list[BatchEntries]:
+    """Each batch of an active issuer, searched on its own: whatever its manifest holds (or
+    lacks), the outcome is that batch's entries or that batch's error, never the lookup's."""
+
     def one(batch: AnchoredBatch) -> BatchEntries:
         try:
-            index = _index(store, batch, timeout)
+            pages, note = pick_pages(_index(store, batch, timeout))
             found = [
                 item
-                for page in index["pages"]
-                if pick_pages(page)
+                for page in pages
                 for item in _entries(store, chain, batch, page, timeout)
                 if keep(item)
             ]
-        except (StorageError, InputError, ValueError, KeyError, TypeError) as err:
+        except MicrocredError as err:
             return BatchEntries(batch, error=f"manifest {batch.manifest}: {err}")
-        return BatchEntries(batch, tuple(found))
+        except Exception as err:  # noqa: BLE001 - one issuer's manifest must not end the lookup
+            return BatchEntries(
+                batch,
+                error=f"manifest {batch.manifest} could not be read ({type(err).__name__}).",
+            )
+        note = f"manifest {batch.manifest}: {note}" if note else None
+        return BatchEntries(batch, tuple(found), error=note)
 
     if not batches:
         return []
-    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(batches))) as pool:
-        return list(pool.map(one, batches))
+    # A suspended issuer's batches cannot be claimed and would verify as issuer_suspended: not
+    # read at all, so suspending an issuer also stops whatever its manifests do to lookups.
+    active = chain.issuers_active(sorted({b.issuer_id for b in batches}))
+    readable = [b for b in batches if active.get(b.issuer_id)]
+    if not readable:
+        return []
+    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(readable))) as pool:
+        return list(pool.map(one, readable))
 
 
 def waiting_for(
@@ -338,14 +522,20 @@ def waiting_for(
     page covering the address."""
     address = checksum(wallet, what="wallet address").lower()
 
-    def covers(page: dict[str, Any]) -> bool:
-        return str(page.get("first", "")) <= address <= str(page.get("last", ""))
+    def covering(pages: list[_Page]) -> tuple[list[_Page], str | None]:
+        chosen = [page for page in pages if page.first <= address <= page.last]
+        if len(chosen) <= PAGES_PER_WALLET:
+            return chosen, None
+        return chosen[:PAGES_PER_WALLET], (
+            f"{len(chosen)} pages claim to hold this wallet; only the first "
+            f"{PAGES_PER_WALLET} were read."
+        )
 
     return _search(
         chain,
         store,
         chain.anchored_batches() if batches is None else batches,
-        covers,
+        covering,
         lambda item: item.recipient.lower() == address,
         timeout,
     )
@@ -365,7 +555,7 @@ def find_anchored(
         chain,
         store,
         chain.anchored_batches(issuer_id),
-        lambda page: True,
+        lambda pages: (pages, None),
         lambda item: item.token_id == token_id,
         timeout,
     )
@@ -385,7 +575,9 @@ def find_anchored(
 # --------------------------------------------------------------------------------------------------
 
 
-def _check_for_this_chain(chain: Chain, item: AnchoredCredential) -> None:
+def _check_for_this_chain(chain: Chain, item: AnchoredCredential) -> Anchor:
+    """The anchor of ``item``'s root, once the file is for this chain and contract and its proof
+    holds; :class:`InputError` naming what is wrong otherwise."""
     if item.chain_id != chain.chain_id:
         raise InputError(
             f"The proof file is for chain {item.chain_id}, not chain {chain.chain_id}."
@@ -397,34 +589,72 @@ def _check_for_this_chain(chain: Chain, item: AnchoredCredential) -> None:
         )
     if not item.proves():
         raise InputError("The proof in this file does not lead to its root: it was altered.")
-    if not chain.anchor_of(item.root).exists:
+    anchors, _ = chain.anchored_state([(item.root, item.token_id)])
+    anchor = anchors[item.root]
+    if not anchor.exists:
         raise InputError(f"The root {_hex32(item.root)} is not anchored on chain {chain.chain_id}.")
+    return anchor
+
+
+def _claim_refusal(item: AnchoredCredential, anchor: Anchor, status: Any, revoked_at: int) -> str:
+    """Why the contract would refuse to claim ``item`` (its ``claim`` rules), or "" if it would
+    not: revoked in its batch; minted by the batch's issuer already; minted by another issuer in
+    the same second as the anchor or before (a copy made later is displaced by the claim)."""
+    if revoked_at:
+        return f"The credential {_hex32(item.token_id)} was revoked: it cannot be claimed."
+    if not status.exists:
+        return ""
+    if status.issuer_id == anchor.issuer_id:
+        return f"The credential {_hex32(item.token_id)} is in a wallet already."
+    if status.issued_at <= anchor.anchored_at:
+        return (
+            f"The credential {_hex32(item.token_id)} was issued by issuer {status.issuer_id} no "
+            f"later than this batch was anchored: it cannot be claimed; ask issuer "
+            f"{anchor.issuer_id} to issue it again."
+        )
+    return ""
+
+
+def claimable(chain: Chain, items: Sequence[AnchoredCredential]) -> list[AnchoredCredential]:
+    """Those of ``items`` a claim would mint now (the contract's rules, read in two calls): not
+    revoked in their batch, and never minted, or minted by another issuer after their batch was
+    anchored (the claim displaces that copy). Suspended issuers' entries are left to the claim."""
+    if not items:
+        return []
+    anchors, revoked = chain.anchored_state([(i.root, i.token_id) for i in items])
+    statuses = chain.credentials([i.token_id for i in items])
+    return [
+        item
+        for item, status, revoked_at in zip(items, statuses, revoked, strict=True)
+        if anchors[item.root].exists
+        and not _claim_refusal(item, anchors[item.root], status, revoked_at)
+    ]
 
 
 def claim_call(chain: Chain, item: AnchoredCredential) -> Any:
     """The ``claim`` call for ``item``, checked first so the user gets a sentence, not a revert:
-    the proof is for this chain and contract, it holds, the root is anchored, and the id is not
-    on chain (in a wallet, or revoked) yet."""
-    _check_for_this_chain(chain, item)
-    status = chain.credential_status(item.token_id)
-    if status.exists:
-        raise InputError(f"The credential {_hex32(item.token_id)} is in a wallet already.")
-    if status.revoked:
-        raise InputError(
-            f"The credential {_hex32(item.token_id)} was revoked: it cannot be claimed."
-        )
+    the proof is for this chain and contract, it holds, the root is anchored, the entry is not
+    revoked in its batch, and the id is not taken (a copy another issuer minted after the anchor
+    does not count: the claim displaces it)."""
+    anchor = _check_for_this_chain(chain, item)
+    _, (revoked_at,) = chain.anchored_state([(item.root, item.token_id)])
+    refusal = _claim_refusal(item, anchor, chain.credential_status(item.token_id), revoked_at)
+    if refusal:
+        raise InputError(refusal)
     return chain.claim_call(item.root, item.recipient, item.token_id, item.expires_at, item.proof)
 
 
 def revoke_anchored_call(chain: Chain, item: AnchoredCredential, reason: str) -> Any:
-    """The ``revokeAnchored`` call for an unclaimed ``item`` (checked like :func:`claim_call`)."""
+    """The ``revokeAnchored`` call for an unclaimed ``item`` (checked like :func:`claim_call`):
+    revoked in its batch only, whatever another issuer did with the same id."""
     if not reason.strip():
         raise InputError("A revocation needs a reason.")
-    _check_for_this_chain(chain, item)
-    status = chain.credential_status(item.token_id)
-    if status.revoked:
+    anchor = _check_for_this_chain(chain, item)
+    _, (revoked_at,) = chain.anchored_state([(item.root, item.token_id)])
+    if revoked_at:
         raise InputError(f"The credential {_hex32(item.token_id)} is revoked already.")
-    if status.issued_at:
+    status = chain.credential_status(item.token_id)
+    if status.exists and status.issuer_id == anchor.issuer_id:
         raise InputError(
             f"The credential {_hex32(item.token_id)} was claimed: revoke it by its token id."
         )
@@ -448,6 +678,6 @@ def claim(chain: Chain, signer: LocalAccount, item: AnchoredCredential) -> Any:
 def revoke_anchored(
     chain: Chain, signer: LocalAccount, item: AnchoredCredential, reason: str
 ) -> Any:
-    """Revoke an unclaimed anchored credential: it can then never be claimed."""
+    """Revoke an unclaimed anchored credential: it can then never be claimed from its batch."""
     fn = revoke_anchored_call(chain, item, reason)
     return chain.transact(fn, signer, action=f"revoke anchored credential {_hex32(item.token_id)}")

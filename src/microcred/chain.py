@@ -8,14 +8,16 @@ Listing a wallet's credentials costs two RPC round trips whatever their number: 
 for ``Transfer(0x0, wallet, *)``, then one ``credentials(uint256[])`` call
 (:meth:`Chain.wallet_credentials`).
 
-Reverts come back as :class:`~microcred.errors.ChainError` naming the contract's custom error and
-its arguments, e.g. ``IssuerRegistryIssuerNotActive(issuerId=2)``.
+Reverts come back as :class:`~microcred.errors.ChainError` with a sentence for the contract's
+custom error and its name, e.g. ``issuer 2 is suspended: the registrar must reinstate it first
+(IssuerRegistryIssuerNotActive)`` (:mod:`microcred.revert_reasons`).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ from web3.types import RPCEndpoint
 from .cid import cid_of_token_id, digest_of_cid
 from .deployment import Deployment
 from .errors import ChainError, ConfigError, InputError
+from .redaction import redact
+from .revert_reasons import explain, format_argument
 
 __all__ = [
     "ISSUER_STATUSES",
@@ -263,6 +267,18 @@ def _issuer(raw: Any) -> Issuer:
     )
 
 
+def _profile(raw: Any) -> Issuer:
+    """An ``IssuerProfile`` (no signer list: verifiers never need one) as an :class:`Issuer`."""
+    issuer_id, status, name, profile_uri = raw
+    return Issuer(
+        id=int(issuer_id),
+        status=ISSUER_STATUSES[int(status)],
+        name=str(name),
+        profile_uri=str(profile_uri),
+        signers=(),
+    )
+
+
 def _template(raw: Any) -> Template:
     template_id, issuer_id, status, published_at, uri = raw
     return Template(
@@ -320,7 +336,10 @@ def _custom_errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
 
 
 def describe_revert(data: str | bytes | None) -> str | None:
-    """``Name(arg=value, ...)`` for revert data of one of microcred's custom errors, else None."""
+    """The sentence for revert data of one of microcred's custom errors, followed by the error's
+    name (``credential 0x12… is already revoked (CredentialAlreadyRevoked)``; see
+    :mod:`microcred.revert_reasons`), or ``Name(arg=value, ...)`` for an error without a
+    sentence; None for data that is not one of them."""
     if data is None:
         return None
     if isinstance(data, str):
@@ -336,16 +355,14 @@ def describe_revert(data: str | bytes | None) -> str | None:
         values = abi_decode(types, bytes(data[4:]))
     except Exception:  # noqa: BLE001 - undecodable arguments: the name alone still helps
         return f"{name}(...)"
-    shown = []
-    for arg, kind, value in zip(names, types, values, strict=True):
-        if kind == "address":
-            value = to_checksum_address(value)
-        elif kind == "uint256" and value >= 2**64:
-            value = f"0x{value:064x}"
-        elif kind == "bytes32":
-            value = "0x" + value.hex()
-        shown.append(f"{arg}={value}")
-    return f"{name}({', '.join(shown)})"
+    shown = {
+        arg: format_argument(arg, kind, value)
+        for arg, kind, value in zip(names, types, values, strict=True)
+    }
+    sentence = explain(name, shown)
+    if sentence is not None:
+        return f"{sentence} ({name})"
+    return f"{name}({', '.join(f'{arg}={value}' for arg, value in shown.items())})"
 
 
 def _revert_data(err: BaseException) -> bytes | None:
@@ -389,34 +406,51 @@ def _revert_error(err: BaseException, action: str) -> ChainError:
     if described is not None:
         return ChainError(f"The chain refused to {action}: {described}.")
     message = getattr(err, "message", None) or (err.args[0] if err.args else type(err).__name__)
-    return ChainError(f"The chain refused to {action}: {message}.")
+    # Not a custom error: the node's own text, which may quote the RPC URL and its key.
+    return ChainError(f"The chain refused to {action}: {redact(str(message))}.")
 
 
-#: What a revert looks like from web3 (JSON-RPC nodes) and from eth-tester.
+#: What a revert looks like from web3 (JSON-RPC nodes), and from eth-tester once a test chain has
+#: loaded it (see :func:`_recognise_test_backend`).
 _REVERTS: tuple[type[BaseException], ...] = (ContractCustomError, ContractLogicError)
-try:  # only present when eth-tester is installed (Ape's test chain)
-    from eth_tester.exceptions import TransactionFailed as _TesterFailed
 
-    _REVERTS += (_TesterFailed,)
-except ImportError:  # pragma: no cover
-    pass
+
+def _recognise_test_backend() -> None:
+    """Add eth-tester's ``TransactionFailed`` to :data:`_REVERTS` if a test chain loaded it.
+
+    The library never imports test backends itself: eth-tester pulls in py_ecc, which raises
+    Python's recursion limit to 100,000, and then a deeply nested JSON overflows the C stack
+    (SIGSEGV) instead of raising RecursionError. web3's eth-tester provider imports it before it
+    can raise anything, so looking in ``sys.modules`` before each call is enough."""
+    global _REVERTS
+    module = sys.modules.get("eth_tester.exceptions")
+    failed = getattr(module, "TransactionFailed", None)
+    if isinstance(failed, type) and issubclass(failed, BaseException) and failed not in _REVERTS:
+        _REVERTS = (*_REVERTS, failed)
+
+
+_recognise_test_backend()
 
 
 @contextmanager
 def _reaching_node(action: str) -> Iterator[None]:
     """The node going away (refused, 5xx, timeout) or answering an error that is not a revert
     becomes a :class:`ChainError`, so a run that loses its node stops with one sentence; its
-    journal already says what was sent, and running again reconciles with the chain."""
+    journal already says what was sent, and running again reconciles with the chain.
+
+    The sentence never quotes the error's URL: ``requests`` puts the whole RPC URL in its
+    errors, and a provider's key is often part of it."""
+    _recognise_test_backend()
     try:
         yield
     except RequestException as err:
         raise ChainError(
-            f"Lost the RPC node while trying to {action} ({type(err).__name__}: {err}): "
-            "check the node, then run the command again."
+            f"Lost the RPC node while trying to {action} ({type(err).__name__}: "
+            f"{redact(str(err))}): check the node, then run the command again."
         ) from None
     except Web3RPCError as err:
         message = getattr(err, "message", None) or str(err)
-        raise ChainError(f"The RPC node refused to {action}: {message}.") from None
+        raise ChainError(f"The RPC node refused to {action}: {redact(str(message))}.") from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -492,7 +526,7 @@ class Chain:
             error = response["error"]
             described = describe_revert(error.get("data") if isinstance(error, dict) else None)
             message = described or (error.get("message") if isinstance(error, dict) else error)
-            raise ChainError(f"The chain refused to {action}: {message}.")
+            raise ChainError(f"The chain refused to {action}: {redact(str(message))}.")
         return response["result"]
 
     def _decode(self, contract: Any, name: str, data: str) -> Any:
@@ -518,6 +552,15 @@ class Chain:
             _issuer(raw) for raw in self._call(self.registry.functions.issuers(), "list issuers")
         ]
 
+    def issuer_profiles(self, issuer_ids: Iterable[int]) -> list[Issuer]:
+        """The profiles of ``issuer_ids`` (status, name, profile URI; ``signers`` left empty), in
+        one call whose cost does not grow with anyone's keys; status ``none`` for an unknown id."""
+        ids = list(dict.fromkeys(int(i) for i in issuer_ids))
+        if not ids:
+            return []
+        raw = self._call(self.registry.functions.issuerProfiles(ids), "read issuer profiles")
+        return [_profile(r) for r in raw]
+
     def issuer(self, issuer_id: int) -> Issuer:
         """One issuer; :class:`ChainError` if the id was never registered."""
         raw = self._call(self.registry.functions.issuer(issuer_id), f"read issuer {issuer_id}")
@@ -533,13 +576,16 @@ class Chain:
 
     def template(self, template_id: int) -> Template:
         """One template (status ``none`` if it was never published)."""
-        try:
-            raw = self.registry.functions.template(template_id).call()
-        except _REVERTS as err:
-            message = str(_revert_error(err, "read a template"))
-            if "IssuerRegistryUnknownTemplate" in message:
-                return Template(id=template_id, issuer_id=0, status="none", published_at=0, uri="")
-            raise ChainError(message) from None
+        with _reaching_node("read a template"):
+            try:
+                raw = self.registry.functions.template(template_id).call()
+            except _REVERTS as err:
+                message = str(_revert_error(err, "read a template"))
+                if "IssuerRegistryUnknownTemplate" in message:
+                    return Template(
+                        id=template_id, issuer_id=0, status="none", published_at=0, uri=""
+                    )
+                raise ChainError(message) from None
         return _template(raw)
 
     def templates_of(self, issuer_id: int) -> list[Template]:
@@ -552,6 +598,36 @@ class Chain:
     def is_registrar(self, account: str) -> bool:
         role = self._call(self.registry.functions.REGISTRAR_ROLE(), "read the registrar role")
         return bool(self._call(self.registry.functions.hasRole(role, account), "check a role"))
+
+    def issuers_active(self, issuer_ids: Iterable[int]) -> dict[int, bool]:
+        """Whether each issuer is active (``isActiveIssuer``), for the distinct ``issuer_ids``:
+        one JSON-RPC batch of ``eth_call``s where the provider can batch (in chunks of 100: some
+        providers cap a batch at 100 requests), one call each otherwise."""
+        per_batch = 100
+        ids = sorted({int(i) for i in issuer_ids})
+        action = "read issuer statuses"
+        if not self._json_rpc:
+            return {
+                i: bool(self._call(self.registry.functions.isActiveIssuer(i), action)) for i in ids
+            }
+        active: dict[int, bool] = {}
+        for start in range(0, len(ids), per_batch):
+            chunk = ids[start : start + per_batch]
+            calls = [
+                ("eth_call", [self._call_data(self.registry, "isActiveIssuer", i), "latest"])
+                for i in chunk
+            ]
+            if len(calls) == 1:
+                with _reaching_node(action):
+                    responses = [
+                        self.w3.provider.make_request(RPCEndpoint("eth_call"), calls[0][1])
+                    ]
+            else:
+                responses = self._batch(calls, action)
+            for issuer_id, response in zip(chunk, responses, strict=True):
+                result = self._result(response, action)
+                active[issuer_id] = bool(self._decode(self.registry, "isActiveIssuer", result))
+        return active
 
     # --- credential views -------------------------------------------------------------------------
 
@@ -699,37 +775,132 @@ class Chain:
         return reasons
 
     def read_state(
-        self, token_ids: Sequence[int]
+        self, token_ids: Sequence[int], issuer_ids: Iterable[int] = ()
     ) -> tuple[list[CredentialStatus], list[Issuer], int]:
-        """Statuses of ``token_ids``, every issuer and the latest block time, in ONE round trip
-        (a JSON-RPC batch: an ``eth_call`` per :data:`CREDENTIALS_PER_CALL` ids) where the
-        provider can batch, else in three calls or more."""
+        """Statuses of ``token_ids``, the profiles of their issuers and of ``issuer_ids`` (each
+        once, without signer lists: :meth:`issuer_profiles`), and the latest block time, in ONE
+        round trip (a JSON-RPC batch: a ``credentialsAndIssuers`` call per
+        :data:`CREDENTIALS_PER_CALL` ids) where the provider can batch, else in two calls or more.
+
+        Never the whole registry: what it costs grows with the credentials asked about, not with
+        how many issuers or keys the registry holds (one issuer adding thousands of keys once made
+        every verification exceed a node's gas cap for calls)."""
         ids = list(token_ids)
-        if not self._json_rpc:
-            return self.credentials(ids), self.issuers(), self.latest_timestamp()
+        wanted = list(dict.fromkeys(int(i) for i in issuer_ids))
         chunks = [
             ids[i : i + CREDENTIALS_PER_CALL] for i in range(0, len(ids), CREDENTIALS_PER_CALL)
-        ]
+        ] or [[]]
+        # The extra issuers ride with the first chunk; each chunk brings its credentials' issuers.
+        arguments = [(chunk, wanted if n == 0 else []) for n, chunk in enumerate(chunks)]
+        if not self._json_rpc:
+            results = [
+                self._call(
+                    self.credential.functions.credentialsAndIssuers(chunk, extra),
+                    "read credentials",
+                )
+                for chunk, extra in arguments
+            ]
+            now = self.latest_timestamp()
+        else:
+            requests: list[tuple[str, list[Any]]] = [("eth_getBlockByNumber", ["latest", False])]
+            requests += [
+                (
+                    "eth_call",
+                    [
+                        self._call_data(self.credential, "credentialsAndIssuers", chunk, extra),
+                        "latest",
+                    ],
+                )
+                for chunk, extra in arguments
+            ]
+            block, *answers = (
+                self._result(r, "read credentials")
+                for r in self._batch(requests, "read credentials")
+            )
+            types = [
+                collapse_if_tuple(o)
+                for o in _function_abi(self.credential, "credentialsAndIssuers")["outputs"]
+            ]
+            results = [abi_decode(types, bytes.fromhex(a.removeprefix("0x"))) for a in answers]
+            now = int(block["timestamp"], 16)
+        statuses = [_status(r) for raw_statuses, _ in results for r in raw_statuses]
+        issuers: dict[int, Issuer] = {}
+        for _, raw_issuers in results:
+            for raw in raw_issuers:
+                profile = _profile(raw)
+                issuers.setdefault(profile.id, profile)
+        return statuses, list(issuers.values()), now
+
+    def anchored_state(
+        self, entries: Sequence[tuple[bytes, int]]
+    ) -> tuple[dict[bytes, Anchor], list[int]]:
+        """For anchored entries ``(root, token id)``: the anchor of each root, and when each entry
+        was revoked in ITS batch (0 if not; ``anchoredRevokedAt``), in one round trip where the
+        provider can batch. Revocation is per batch: token ids are global, and another issuer's
+        batch with the same id says nothing about this one."""
+        pairs = [(bytes(root), int(token_id)) for root, token_id in entries]
+        roots = list(dict.fromkeys(root for root, _ in pairs))
+        if not pairs:
+            return {}, []
+        revoked_args = ([root for root, _ in pairs], [token_id for _, token_id in pairs])
+        if not self._json_rpc:
+            anchors = {root: self.anchor_of(root) for root in roots}
+            revoked = self._call(
+                self.credential.functions.anchoredRevokedAt(*revoked_args),
+                "read anchored revocations",
+            )
+            return anchors, [int(r) for r in revoked]
         requests: list[tuple[str, list[Any]]] = [
-            ("eth_call", [self._call_data(self.registry, "issuers"), "latest"]),
-            ("eth_getBlockByNumber", ["latest", False]),
+            (
+                "eth_call",
+                [self._call_data(self.credential, "anchoredRevokedAt", *revoked_args), "latest"],
+            )
         ]
         requests += [
-            ("eth_call", [self._call_data(self.credential, "credentials", chunk), "latest"])
-            for chunk in chunks
+            ("eth_call", [self._call_data(self.credential, "anchorOf", root), "latest"])
+            for root in roots
         ]
-        issuers, block, *statuses = (
-            self._result(r, "read credentials") for r in self._batch(requests, "read credentials")
+        revoked_data, *anchor_data = (
+            self._result(r, "read anchored batches")
+            for r in self._batch(requests, "read anchored batches")
         )
-        return (
-            [
-                _status(r)
-                for data in statuses
-                for r in self._decode(self.credential, "credentials", data)
+        anchors = {}
+        for root, data in zip(roots, anchor_data, strict=True):
+            issuer_id, anchored_at, count = self._decode(self.credential, "anchorOf", data)
+            anchors[root] = Anchor(
+                root=root, issuer_id=int(issuer_id), anchored_at=int(anchored_at), count=int(count)
+            )
+        revoked = self._decode(self.credential, "anchoredRevokedAt", revoked_data)
+        return anchors, [int(r) for r in revoked]
+
+    def anchored_revocation_reasons(
+        self, entries: Iterable[tuple[bytes, int]]
+    ) -> dict[tuple[bytes, int], str]:
+        """The reason given when each anchored entry ``(root, token id)`` was revoked in its batch
+        (one ``eth_getLogs`` of ``AnchoredCredentialRevoked``, which only a signer of the batch's
+        issuer can emit for that root)."""
+        wanted = {(bytes(root), int(token_id)) for root, token_id in entries}
+        if not wanted:
+            return {}
+        query = {
+            "address": self.credential.address,
+            "fromBlock": self.deployment.start_block,
+            "toBlock": "latest",
+            "topics": [
+                _topic(_ANCHORED_REVOKED),
+                sorted({"0x" + root.hex() for root, _ in wanted}),
+                sorted({f"0x{token_id:064x}" for _, token_id in wanted}),
             ],
-            [_issuer(r) for r in self._decode(self.registry, "issuers", issuers)],
-            int(block["timestamp"], 16),
-        )
+        }
+        with _reaching_node("read anchored revocation reasons"):
+            logs = self.w3.eth.get_logs(query)  # type: ignore[arg-type]
+        reasons: dict[tuple[bytes, int], str] = {}
+        for log in logs:
+            args = self.credential.events.AnchoredCredentialRevoked().process_log(log)["args"]
+            key = (bytes(args["root"]), int(args["tokenId"]))
+            if key in wanted:
+                reasons[key] = str(args["reason"])
+        return reasons
 
     def latest_timestamp(self) -> int:
         """The latest block's time: the chain's "now", which decides expiry."""
@@ -869,18 +1040,20 @@ class Chain:
             "data": tx["data"],
             "value": int(tx.get("value", 0)),
         }
-        try:
-            params["gas"] = int(self.w3.eth.estimate_gas(params) * 6 // 5)  # type: ignore[arg-type]
-        except _REVERTS as err:
-            raise _revert_error(err, "accept the transaction") from None
-        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
-        tip = int(self.w3.eth.max_priority_fee)
-        params |= {
-            "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
-            "chainId": self.chain_id,
-            "maxPriorityFeePerGas": tip,
-            "maxFeePerGas": 2 * base_fee + tip,
-        }
+        with _reaching_node("send the transaction"):
+            try:
+                gas = self.w3.eth.estimate_gas(params)  # type: ignore[arg-type]
+            except _REVERTS as err:
+                raise _revert_error(err, "accept the transaction") from None
+            params["gas"] = int(gas * 6 // 5)
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+            tip = int(self.w3.eth.max_priority_fee)
+            params |= {
+                "nonce": self.w3.eth.get_transaction_count(signer.address, "pending"),
+                "chainId": self.chain_id,
+                "maxPriorityFeePerGas": tip,
+                "maxFeePerGas": 2 * base_fee + tip,
+            }
         signed = signer.sign_transaction(params)
         tx_hash = "0x" + bytes(signed.hash).hex()
         self.broadcast(SentTransaction(hash=tx_hash, raw=bytes(signed.raw_transaction), nonce=0))
@@ -900,12 +1073,14 @@ class Chain:
                         _topic("CredentialIssued(uint256,uint32,address,uint64)"),
                         _topic("CredentialRevoked(uint256,uint32,address,string)"),
                         _topic(_ANCHORED),
+                        _topic(_ANCHORED_REVOKED),
                     ]
                 ],
             }
         )
         issued_topic = _topic("CredentialIssued(uint256,uint32,address,uint64)")
         anchored_topic = _topic(_ANCHORED)
+        anchored_revoked_topic = _topic(_ANCHORED_REVOKED)
         days: dict[int, str] = {}
         counts: dict[tuple[str, int], list[int]] = {}
         for log in logs:
@@ -913,9 +1088,10 @@ class Chain:
             if block not in days:
                 stamp = int(self.w3.eth.get_block(block)["timestamp"])
                 days[block] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
-            issuer_id = _uint(log["topics"][2])
-            row = counts.setdefault((days[block], issuer_id), [0, 0])
             topic = "0x" + bytes(log["topics"][0]).hex()
+            # AnchoredCredentialRevoked indexes (root, tokenId, issuerId); the others: issuer 2nd.
+            issuer_id = _uint(log["topics"][3 if topic == anchored_revoked_topic else 2])
+            row = counts.setdefault((days[block], issuer_id), [0, 0])
             if topic == anchored_topic:
                 # A batch is issued the day it is anchored (claims only move it to wallets).
                 row[0] += _uint(bytes(log["data"])[:32])
@@ -945,6 +1121,18 @@ class Chain:
     def reinstate_issuer(self, signer: LocalAccount, issuer_id: int) -> Any:
         fn = self.registry.functions.reinstateIssuer(issuer_id)
         return self.transact(fn, signer, action=f"reinstate issuer {issuer_id}")
+
+    def rename_issuer(self, signer: LocalAccount, issuer_id: int, name: str) -> Any:
+        """Rename an issuer (registrar only: names are what verifiers show)."""
+        if not name.strip():
+            raise InputError("An issuer needs a name.")
+        fn = self.registry.functions.renameIssuer(issuer_id, name)
+        return self.transact(fn, signer, action=f"rename issuer {issuer_id}")
+
+    def update_issuer_profile(self, signer: LocalAccount, issuer_id: int, profile_uri: str) -> Any:
+        """Point an issuer at a new profile document (its signers, or the registrar)."""
+        fn = self.registry.functions.updateIssuerProfile(issuer_id, profile_uri)
+        return self.transact(fn, signer, action=f"update the profile of issuer {issuer_id}")
 
     def add_signer(self, signer: LocalAccount, issuer_id: int, address: str) -> Any:
         fn = self.registry.functions.addSigner(issuer_id, checksum(address, what="signer address"))
@@ -1031,6 +1219,7 @@ class Chain:
 
 
 _ANCHORED = "BatchAnchored(bytes32,uint32,address,uint32,bytes32)"
+_ANCHORED_REVOKED = "AnchoredCredentialRevoked(bytes32,uint256,uint32,address,string)"
 
 
 class RequestCounter:

@@ -29,6 +29,7 @@ from .anchoring import (
     DEFAULT_PROOFS_DIR,
     AnchoredCredential,
     claim,
+    claimable,
     find_anchored,
     find_proof,
     load_proof,
@@ -51,7 +52,9 @@ from .issuance import (
     read_csv,
 )
 from .issuance import Progress as IssuanceProgress
+from .redaction import redact
 from .storage import LocalStore, Store, export_objects, open_store, push_objects
+from .untrusted import DOCUMENT, parse_untrusted
 from .verification import parse_subject, verify, verify_anchored
 
 __all__ = ["cli", "main"]
@@ -112,12 +115,14 @@ class _Group(click.Group):
         except MicrocredError as err:
             if _debug(ctx):
                 raise
-            _fail(str(err), EXIT_BAD_INPUT if isinstance(err, InputError) else EXIT_FAILURE)
+            _fail(redact(str(err)), EXIT_BAD_INPUT if isinstance(err, InputError) else EXIT_FAILURE)
         except Exception as err:  # noqa: BLE001 - the last line of defence for users
             if _debug(ctx):
                 raise
+            # An unexpected error's text may quote an RPC URL with its key: never print that.
             _fail(
-                f"{type(err).__name__}: {err} (run with --debug for the traceback).", EXIT_FAILURE
+                f"{type(err).__name__}: {redact(str(err))} (run with --debug for the traceback).",
+                EXIT_FAILURE,
             )
 
 
@@ -216,7 +221,7 @@ def cli(
 
 @cli.group()
 def issuer() -> None:
-    """Institutions in the registry (register, suspend and reinstate: the registrar)."""
+    """Institutions in the registry (register, suspend, reinstate, rename: the registrar)."""
 
 
 @issuer.command("register")
@@ -251,6 +256,26 @@ def issuer_reinstate(app: App, issuer_id: int) -> None:
     """Reinstate a suspended issuer."""
     app.chain.reinstate_issuer(app.signer(), issuer_id)
     click.echo(f"Reinstated issuer {issuer_id}.")
+
+
+@issuer.command("rename")
+@click.argument("issuer_id", type=click.IntRange(min=1))
+@click.argument("name")
+@pass_app
+def issuer_rename(app: App, issuer_id: int, name: str) -> None:
+    """Rename an issuer (the registrar only: names are what verifiers show)."""
+    app.chain.rename_issuer(app.signer(), issuer_id, name)
+    click.echo(f"Renamed issuer {issuer_id} to {name}.")
+
+
+@issuer.command("set-profile")
+@click.argument("issuer_id", type=click.IntRange(min=1))
+@click.argument("url")
+@pass_app
+def issuer_set_profile(app: App, issuer_id: int, url: str) -> None:
+    """Point the issuer at a new profile document URL (its signers, or the registrar)."""
+    app.chain.update_issuer_profile(app.signer(), issuer_id, url)
+    click.echo(f"Issuer {issuer_id} now points at {url}.")
 
 
 @issuer.command("add-signer")
@@ -570,14 +595,18 @@ def revoke(app: App, credential: str, reason: str, proofs_dir: Path) -> None:
     nobody claimed yet is revoked through its batch (it can then never be claimed)."""
     if not reason.strip():
         raise InputError("A revocation needs a reason (--reason TEXT).")
-    if not Path(credential).is_file():
-        value = _token_id(credential)
-        if app.chain.credential_status(value).issued_at:
-            app.chain.revoke(app.signer(), value, reason)
-            click.echo(f"Revoked {_hex(value)}: {reason}")
-            return
+    value = None if Path(credential).is_file() else _token_id(credential)
     signer = app.signer()
     issuer_id, _ = app.chain.issuer_of(signer.address)
+    if value is not None:
+        status = app.chain.credential_status(value)
+        # A token of the signer's issuer (or of nobody we could revoke through a batch) is revoked
+        # by its id; an id another issuer minted may be a copy of one of our batch entries, which
+        # is revoked in our batch.
+        if status.exists and (status.issuer_id == issuer_id or not issuer_id):
+            app.chain.revoke(signer, value, reason)
+            click.echo(f"Revoked {_hex(value)}: {reason}")
+            return
     item = _anchored(app, credential, proofs_dir, issuer_id=issuer_id or None)
     revoke_anchored(app.chain, signer, item, reason)
     click.echo(f"Revoked {_hex(item.token_id)} (anchored, unclaimed): {reason}")
@@ -598,10 +627,7 @@ def claim_command(app: App, credential: str, proofs_dir: Path) -> None:
         items = [
             i for batch in waiting_for(app.chain, app.store, wallet) for i in batch.credentials
         ]
-        statuses = app.chain.credentials([i.token_id for i in items]) if items else []
-        todo = [
-            i for i, s in zip(items, statuses, strict=True) if not s.issued_at and not s.revoked
-        ]
+        todo = claimable(app.chain, items)
         if not todo:
             _stderr.print(f"Nothing to claim for {wallet}.", markup=False)
             return
@@ -682,7 +708,8 @@ def show(app: App, token_id: str, raw: bool) -> None:
     if raw:
         click.echo(data.decode("utf-8"))
     else:
-        click.echo(json.dumps(json.loads(data), indent=2, ensure_ascii=False))
+        document = parse_untrusted(data, DOCUMENT)  # the store checked the hash, not the shape
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -736,6 +736,27 @@ def _stored(
     return doc
 
 
+def _minted_by(chain: Chain, token_ids: Sequence[int], issuer_id: int) -> set[int]:
+    """The ids ``issuer_id`` minted already (a resumed run skips them). An id minted by another
+    issuer is not work done: it could only be a copy made before this run's transaction was mined
+    (SECURITY.md, "Same-second copies"), and the run stops with a sentence rather than report it
+    as issued."""
+    mine: set[int] = set()
+    for chunk in _chunks(token_ids, STATUS_CHUNK):
+        for status in chain.credentials(chunk):
+            if not status.exists:
+                continue
+            if status.issuer_id != issuer_id:
+                raise ChainError(
+                    f"The credential 0x{status.token_id:064x} is on chain already, minted by "
+                    f"issuer {status.issuer_id}, not by issuer {issuer_id}: its id leaked before "
+                    "this run sent it. Re-issue that learner's credential with a corrected "
+                    "document (a new id) and report the other issuer to the registrar."
+                )
+            mine.add(status.token_id)
+    return mine
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -822,9 +843,7 @@ def issue_bulk(
     )
 
     # The chain says what is issued already: ids are content digests.
-    issued_before: set[int] = set()
-    for chunk in _chunks(result.token_ids, STATUS_CHUNK):
-        issued_before |= {s.token_id for s in chain.credentials(chunk) if s.exists}
+    issued_before = _minted_by(chain, result.token_ids, ctx.issuer.issuer_id)
     result.already = [t for t in result.token_ids if t in issued_before]
     rows = list(zip(recipients, token_ids, strict=True))
     begin = datetime.fromtimestamp(valid_from, UTC)
@@ -898,9 +917,7 @@ def plan(
     for recipient, (_, token_id, _) in zip(recipients, facts, strict=True):
         _stored(ctx, recipient, start, token_id)
     ids = [token_id for _, token_id, _ in facts]
-    issued: set[int] = set()
-    for chunk in _chunks(ids, STATUS_CHUNK):
-        issued |= {s.token_id for s in chain.credentials(chunk) if s.exists}
+    issued = _minted_by(chain, ids, ctx.issuer.issuer_id)
     todo = [f for f in facts if f[1] not in issued]
     calls = [
         chain.issue_batch_call([f[0] for f in batch], [f[1] for f in batch], [f[2] for f in batch])

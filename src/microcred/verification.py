@@ -444,29 +444,87 @@ def verify(
         token_ids = [subject.token_id]
         wallet = None
     subject_text = str(subject)
-    minted = set(token_ids)
-    waiting = [item for item in waiting if item.token_id not in minted]
     if not token_ids and not waiting:
         return Report(
             subject=subject_text, chain_id=chain.chain_id, credentials=(), warnings=tuple(unread)
         )
-    statuses, issuers, now = chain.read_state([*token_ids, *(i.token_id for i in waiting)])
+    statuses, issuers, now = chain.read_state(
+        [*token_ids, *(i.token_id for i in waiting)], issuer_ids={i.issuer_id for i in waiting}
+    )
     in_wallet, pending = statuses[: len(token_ids)], statuses[len(token_ids) :]
+    claimable = _claimable(chain, list(zip(waiting, pending, strict=True)))
+    # A copy another issuer minted into this wallet after the batch was public is not the learner's
+    # credential: the rightful entry is shown instead, and its claim will displace the copy.
+    displaced = {item.token_id for item, _, _ in claimable}
     if wallet is not None:
         # A credential its holder renounced (burned) is no longer in the wallet.
         in_wallet = [s for s in in_wallet if s.holder is not None]
+    in_wallet = [s for s in in_wallet if s.token_id not in displaced]
     report = _verify_statuses(
         chain, store, in_wallet, issuers, now, wallet, subject_text, fetch_timeout
     )
-    # Anchored for this wallet and never minted (a minted one is in the wallet, or burned).
-    unclaimed = [(i, s) for i, s in zip(waiting, pending, strict=True) if not s.issued_at]
-    extra = _anchored_reports(chain, store, unclaimed, issuers, now, fetch_timeout)
+    extra = _rightful(_anchored_reports(chain, store, claimable, issuers, now, fetch_timeout))
     return Report(
         subject=subject_text,
         chain_id=chain.chain_id,
         credentials=(*report.credentials, *extra),
         warnings=tuple(unread),
     )
+
+
+#: What verifying an anchored entry needs from the chain: the entry, the token id's status, and
+#: the anchor of its root with the entry's revocation time in that batch.
+Pending = tuple[AnchoredCredential, CredentialStatus, tuple[Anchor, int]]
+
+
+def _displaceable(status: CredentialStatus, anchor: Anchor) -> bool:
+    """Whether a claim from ``anchor`` would displace the record ``status`` (the contract's rule:
+    another issuer minted the id strictly after the batch was anchored)."""
+    return (
+        status.exists
+        and anchor.exists
+        and status.issuer_id != anchor.issuer_id
+        and status.issued_at > anchor.anchored_at
+    )
+
+
+def _claimable(
+    chain: Chain, entries: Sequence[tuple[AnchoredCredential, CredentialStatus]]
+) -> list[Pending]:
+    """The anchored entries a claim could still mint: never minted, or minted by another issuer
+    after the batch was anchored (a copy the claim displaces). One round trip for the anchors and
+    the per-batch revocations; entries already minted by their own batch's issuer need none."""
+    candidates = [
+        (item, status)
+        for item, status in entries
+        if not status.exists or status.issuer_id != item.issuer_id
+    ]
+    if not candidates:
+        return []
+    anchors, revoked = chain.anchored_state([(item.root, item.token_id) for item, _ in candidates])
+    return [
+        (item, status, (anchors[item.root], revoked_at))
+        for (item, status), revoked_at in zip(candidates, revoked, strict=True)
+        if not status.exists or _displaceable(status, anchors[item.root])
+    ]
+
+
+def _rightful(reports: Sequence[CredentialReport]) -> list[CredentialReport]:
+    """One token id in several batches (another issuer may anchor a copy of a published leaf, and
+    even revoke it in its own batch): where a document is there to tell, only the entries whose
+    document names the batch's issuer are shown, so a copy cannot put its issuer's name or its
+    revocation on the learner's credential."""
+    rightful = {
+        r.token_id
+        for r in reports
+        if any(c.name == "document_matches_chain" and c.ok for c in r.checks)
+    }
+    return [
+        r
+        for r in reports
+        if r.token_id not in rightful
+        or any(c.name == "document_matches_chain" and c.ok for c in r.checks)
+    ]
 
 
 def verify_anchored(
@@ -479,30 +537,31 @@ def verify_anchored(
     """Verify a credential given with its proof file: ``anchored`` if it checks out and is not in
     a wallet yet; once claimed, exactly as :func:`verify_token` (the token is then the truth)."""
     subject = f"0x{item.token_id:064x}"
-    statuses, issuers, now = chain.read_state([item.token_id])
-    if statuses[0].exists:
+    statuses, issuers, now = chain.read_state([item.token_id], issuer_ids=[item.issuer_id])
+    claimable = _claimable(chain, [(item, statuses[0])])
+    if not claimable:
+        # Claimed (or otherwise minted for good): the token is the truth now.
         return _verify_statuses(chain, store, statuses, issuers, now, None, subject, fetch_timeout)
-    report = _anchored_reports(chain, store, [(item, statuses[0])], issuers, now, fetch_timeout)
+    report = _anchored_reports(chain, store, claimable, issuers, now, fetch_timeout)
     return Report(subject=subject, chain_id=chain.chain_id, credentials=tuple(report))
 
 
 def _anchored_reports(
     chain: Chain,
     store: Store,
-    pending: Sequence[tuple[AnchoredCredential, CredentialStatus]],
+    pending: Sequence[Pending],
     issuer_list: Sequence[Issuer],
     now: int,
     fetch_timeout: float,
 ) -> list[CredentialReport]:
-    """Reports on anchored credentials not in a wallet (each with its on-chain status: never
-    minted, maybe revoked), through :data:`ANCHORED_CHECKS`."""
+    """Reports on anchored credentials a claim could still mint, through
+    :data:`ANCHORED_CHECKS`. Revocation is the entry's in its own batch (``revokeAnchored``),
+    never the token id's: another issuer's batch or copy with the same id does not count."""
     issuers = {i.id: i for i in issuer_list}
-    anchors = {root: chain.anchor_of(root) for root in {item.root for item, _ in pending}}
-    revoked = [status.token_id for _, status in pending if status.revoked]
-    reasons = chain.revocation_reasons(revoked) if revoked else {}
+    revoked = [(item.root, item.token_id) for item, _, (_, at) in pending if at]
+    reasons = chain.anchored_revocation_reasons(revoked) if revoked else {}
     gathered = []
-    for item, status in pending:
-        anchor = anchors[item.root]
+    for item, _status, (anchor, revoked_at) in pending:
         # What a claim would mint: the anchor's issuer and time, the leaf's expiry.
         would_be = CredentialStatus(
             token_id=item.token_id,
@@ -510,7 +569,7 @@ def _anchored_reports(
             issuer_id=anchor.issuer_id,
             issued_at=anchor.anchored_at,
             expires_at=item.expires_at,
-            revoked_at=status.revoked_at,
+            revoked_at=revoked_at,
             replaces=0,
             replaced_by=0,
             issuer_active=False,
@@ -525,7 +584,7 @@ def _anchored_reports(
                 now=now,
                 chain_id=chain.chain_id,
                 registry=chain.registry_address,
-                revocation_reason=reasons.get(item.token_id),
+                revocation_reason=reasons.get((item.root, item.token_id)),
                 anchored=item,
                 anchor=anchor,
             )

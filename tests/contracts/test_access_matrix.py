@@ -5,6 +5,11 @@ with. When that error names an ``account``, the test also checks that it names t
 
 The target of each call is Acme (issuer 1, signers ``issuer_signer`` and ``second_signer``), a
 credential Acme issued to ``holder``, or a template Acme published; see conftest.py.
+
+Rows ending in ``+copy`` are what a hostile accredited issuer (column ``other``) can do with an id
+it read in Acme's published batch manifest: anchor a batch of its own holding Acme's leaf and
+revoke it there, anchor and claim a copy to its own wallet, or issue the id directly. Each of them
+is then checked to be harmless: Acme's learner still claims the entry, as Acme's, not revoked.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ ERRORS = {
 MATRIX = """
 function              admin      registrar  issuer     other      suspended  holder     stranger
 registerIssuer        ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
+renameIssuer          ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
 updateIssuerProfile   ok         ok         ok         RegSigner  RegSigner  RegSigner  RegSigner
 suspendIssuer         ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
 reinstateIssuer       ok         ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
@@ -67,6 +73,9 @@ burn                  NotHolder  NotHolder  NotHolder  NotHolder  NotHolder  ok 
 anchor                CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
 claim                 ok         ok         ok         ok         ok         ok         ok
 revokeAnchored        NotIssuer  NotIssuer  ok         NotIssuer  NotIssuer  NotIssuer  NotIssuer
+revokeAnchored+copy   CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
+claim+copy            CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
+issue+copy            CredSigner CredSigner ok         ok         CredSigner CredSigner CredSigner
 transferFrom          NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
 safeTransferFrom      NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
 safeTransferFrom+data NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer NoTransfer
@@ -127,14 +136,28 @@ def act(
     leaves = [Leaf(Account.create().address, create_token_id(), NEVER) for _ in range(2)]
     tree = MerkleTree(leaves)
     credential.anchor(tree.root, len(leaves), bytes(32), sender=issuer_signer)
+    # Whatever comes next is later than the anchor (anvil gives the blocks of one second one time).
+    ape.chain.pending_timestamp = ape.chain.pending_timestamp + 5
     leaf = leaves[0]
     in_batch = (tree.root, leaf.recipient, leaf.token_id, leaf.expires_at, tree.proof(leaf))
+    target = leaves[1]  # the entry the +copy rows go after, read from Acme's manifest
+
+    def revoke_a_copy(sender):
+        own = MerkleTree([target])
+        credential.anchor(own.root, 1, bytes(32), sender=sender)
+        return credential.revokeAnchored(
+            own.root, target.recipient, target.token_id, NEVER, [], "fraud", sender=sender
+        )
+
+    def claim_a_copy(sender):
+        own = MerkleTree([Leaf(sender.address, target.token_id, NEVER)])
+        credential.anchor(own.root, 1, bytes(32), sender=sender)
+        return credential.claim(own.root, sender, target.token_id, NEVER, [], sender=sender)
 
     calls = {
         "registerIssuer": lambda s: registry.registerIssuer("New", "", [spare_key], sender=s),
-        "updateIssuerProfile": lambda s: registry.updateIssuerProfile(
-            ACME, "Renamed", "ipfs://p", sender=s
-        ),
+        "renameIssuer": lambda s: registry.renameIssuer(ACME, "Renamed", sender=s),
+        "updateIssuerProfile": lambda s: registry.updateIssuerProfile(ACME, "ipfs://p", sender=s),
         "suspendIssuer": lambda s: registry.suspendIssuer(ACME, "audit", sender=s),
         "reinstateIssuer": lambda s: registry.reinstateIssuer(SUSPENDED, sender=s),
         "addSigner": lambda s: registry.addSigner(ACME, spare_key, sender=s),
@@ -159,6 +182,9 @@ def act(
         ),
         "claim": lambda s: credential.claim(*in_batch, sender=s),
         "revokeAnchored": lambda s: credential.revokeAnchored(*in_batch, "reason", sender=s),
+        "revokeAnchored+copy": revoke_a_copy,
+        "claim+copy": claim_a_copy,
+        "issue+copy": lambda s: credential.issue(s, target.token_id, NEVER, sender=s),
         "transferFrom": lambda s: overload(credential, "transferFrom(address,address,uint256)")(
             holder, stranger, token_id, sender=s
         ),
@@ -175,6 +201,14 @@ def act(
             stranger, True, sender=s
         ),
     }
+
+    def rightful_claim_still_works():
+        proof = tree.proof(target)
+        credential.claim(tree.root, target.recipient, target.token_id, NEVER, proof, sender=holder)
+        status = credential.credential(target.token_id)
+        assert (status.holder, status.issuerId, status.revokedAt) == (target.recipient, ACME, 0)
+
+    calls["check harmless"] = rightful_claim_still_works
     return calls
 
 
@@ -185,6 +219,8 @@ def test_access_matrix(request, registry, credential, act, function, role, expec
     if expected == "ok":
         receipt = call(sender)
         assert not receipt.failed
+        if function.endswith("+copy") and role != "issuer":
+            act["check harmless"]()
         return
     contract = registry if ERRORS[expected].startswith(("IssuerRegistry", "Access")) else credential
     error = getattr(contract, ERRORS[expected])

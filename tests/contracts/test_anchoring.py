@@ -264,15 +264,24 @@ def test_signer_revokes_an_unclaimed_entry_and_its_claim_reverts(
         tree.root, leaf.recipient, leaf.token_id, leaf.expires_at, tree.proof(leaf), "withdrawn",
         sender=second_signer,
     )  # fmt: skip
-    revoked = only_event(receipt, credential.CredentialRevoked)
-    assert (revoked.tokenId, revoked.issuerId, revoked.by, revoked.reason) == (
+    revoked = only_event(receipt, credential.AnchoredCredentialRevoked)
+    assert (revoked.root, revoked.tokenId, revoked.issuerId, revoked.by, revoked.reason) == (
+        tree.root,
         leaf.token_id,
         ACME,
         second_signer.address,
         "withdrawn",
     )
+    # Revoked in its batch only: the token id itself is not marked (it was never minted).
+    assert not receipt.events.filter(credential.CredentialRevoked)
+    assert credential.anchoredRevokedAt(
+        [tree.root, tree.root], [leaf.token_id, leaves[0].token_id]
+    ) == [
+        ape.chain.blocks[receipt.block_number].timestamp,
+        0,
+    ]
     status = credential.credential(leaf.token_id)
-    assert status.revokedAt != 0 and status.holder == "0x" + "0" * 40 and not status.valid
+    assert status.revokedAt == 0 and status.issuedAt == 0 and not status.valid
     with ape.reverts(credential.CredentialAlreadyRevoked, tokenId=leaf.token_id):
         claim(credential, tree, leaf, holder)
     with ape.reverts(credential.CredentialAlreadyRevoked):

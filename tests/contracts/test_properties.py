@@ -12,7 +12,12 @@ the model, and after every step the chain is compared with the model:
 - an issuer always has at least one signer;
 - anchored batches: only signers of active issuers anchor; a claim, sent by anyone, mints to the
   recipient named in the leaf (then every invariant above holds for it); an entry is claimed at
-  most once; an entry revoked before its claim is never minted.
+  most once; an entry revoked before its claim is never minted;
+- a hostile accredited issuer (issuer 2) goes after issuer 1's entries with what their manifest
+  publishes: it anchors a batch of its own holding the leaf and revokes it there, anchors and claims
+  a copy to its own wallet, or issues the id directly. Whatever it does, every unrevoked entry of
+  issuer 1's batches stays claimable by its learner (a copy is displaced by the claim, with the
+  balances following), and issuer 1's per-batch revocations are exactly the model's.
 
 Each example starts from the session fixtures' state and is rolled back by chain snapshot.
 """
@@ -70,6 +75,7 @@ class Entry:
     proof: list[bytes]
     claimed: bool = False
     revoked_unclaimed: bool = False
+    copy_holder: str | None = None  # a hostile issuer's copy of this id, not displaced yet
 
 
 def overload(contract, signature: str) -> ContractTransactionHandler:
@@ -86,6 +92,7 @@ class CredentialMachine(RuleBasedStateMachine):
     registrars: set[str] = set()
     outcomes: list[str] = []  # every predicted outcome, across examples
     claims = 0  # anchored credentials claimed, across examples
+    displaced = 0  # hostile copies displaced by a rightful claim, across examples
 
     @initialize()
     def start(self):
@@ -99,6 +106,7 @@ class CredentialMachine(RuleBasedStateMachine):
         self.tokens: list[Token] = []
         self.entries: list[Entry] = []  # leaves of anchored batches
         self.removed: set[str] = set()  # keys removed from an issuer and not signing since
+        self.hostile_roots = 0
         # A few credentials from the start, so revoking, burning and transfers have targets.
         for issuer_id in (1, 2):
             signer = self.account(min(self.signers[issuer_id]))
@@ -269,8 +277,7 @@ class CredentialMachine(RuleBasedStateMachine):
     def claim(self, actor, pick):
         entry = self.entries[pick % len(self.entries)]
         sender = self.accounts[actor]  # anyone: the token goes to the leaf's recipient
-        token = next((t for t in self.tokens if t.token_id == entry.leaf.token_id), None)
-        if entry.revoked_unclaimed or (token is not None and token.revoked):
+        if entry.revoked_unclaimed:
             error = "CredentialAlreadyRevoked"
         elif self.status[entry.issuer_id] != ACTIVE:
             error = "CredentialIssuerNotActive"
@@ -279,7 +286,7 @@ class CredentialMachine(RuleBasedStateMachine):
         else:
             error = None
         leaf = entry.leaf
-        self.expect(
+        receipt = self.expect(
             self.credential,
             error,
             lambda: self.credential.claim(
@@ -288,6 +295,10 @@ class CredentialMachine(RuleBasedStateMachine):
             ),
         )  # fmt: skip
         if error is None:
+            displaced = receipt.events.filter(self.credential.CredentialDisplaced)
+            assert len(displaced) == (entry.copy_holder is not None)
+            type(self).displaced += len(displaced)
+            entry.copy_holder = None
             entry.claimed = True
             type(self).claims += 1
             self.tokens.append(Token(leaf.token_id, entry.issuer_id, leaf.recipient))
@@ -320,6 +331,68 @@ class CredentialMachine(RuleBasedStateMachine):
         )  # fmt: skip
         if error is None:
             entry.revoked_unclaimed = True
+
+    # ------------------------------------------------------------------ a hostile issuer
+
+    @precondition(lambda self: any(e.issuer_id == 1 for e in self.entries))
+    @rule(
+        pick=picks,
+        how=st.sampled_from(["revoke_in_own_batch", "claim_a_copy", "issue_a_copy"]),
+        then_the_learner_claims=st.booleans(),
+    )
+    def hostile_issuer_goes_after_issuer_1(self, pick, how, then_the_learner_claims):
+        targets = [e for e in self.entries if e.issuer_id == 1]
+        entry = targets[pick % len(targets)]
+        self.hostile_act(entry, how)
+        if then_the_learner_claims:  # and the model predicts that claim like any other
+            self.claim(actor=6, pick=self.entries.index(entry))
+
+    def hostile_act(self, entry, how):
+        leaf = entry.leaf
+        hostile = self.account(min(self.signers[2]))
+        wallet = self.accounts[7]  # the hostile issuer's own wallet
+        # Everything it does comes after the anchor it read (on anvil, blocks of one second
+        # share a timestamp: the same-second case is the documented limit, tested on its own).
+        ape.chain.pending_timestamp = ape.chain.pending_timestamp + 1
+        active = self.status[2] == ACTIVE
+        taken = entry.claimed or entry.copy_holder is not None
+        if how == "issue_a_copy":
+            error = None if active else "CredentialUnauthorizedSigner"
+            error = error or ("CredentialAlreadyIssued" if taken else None)
+            self.expect(
+                self.credential,
+                error,
+                lambda: self.credential.issue(wallet, leaf.token_id, NEVER, sender=hostile),
+            )
+        else:
+            copy = leaf if how == "revoke_in_own_batch" else Leaf(wallet.address, leaf.token_id, 0)
+            self.hostile_roots += 1
+            # A second leaf makes each hostile root new (a root is anchored once, ever).
+            filler = Leaf(wallet.address, self.fresh_id(), NEVER)
+            tree = MerkleTree([copy, filler])
+            self.expect(
+                self.credential,
+                None if active else "CredentialUnauthorizedSigner",
+                lambda: self.credential.anchor(tree.root, 2, bytes(32), sender=hostile),
+            )
+            if not active:
+                return
+            args = (tree.root, copy.recipient, copy.token_id, NEVER, tree.proof(copy))
+            if how == "revoke_in_own_batch":
+                # Its own copy is its own minted credential: `revoke` applies, not revokeAnchored.
+                self.expect(
+                    self.credential,
+                    "CredentialAlreadyIssued" if entry.copy_holder else None,
+                    lambda: self.credential.revokeAnchored(*args, "fraud", sender=hostile),
+                )
+                return
+            self.expect(
+                self.credential,
+                "CredentialAlreadyIssued" if taken else None,
+                lambda: self.credential.claim(*args, sender=wallet),
+            )
+        if not taken and active:
+            entry.copy_holder = wallet.address
 
     # ------------------------------------------------------------------ issuers
 
@@ -429,16 +502,41 @@ class CredentialMachine(RuleBasedStateMachine):
         if not waiting:
             return
         statuses = self.credential.credentials([e.leaf.token_id for e in waiting])
-        for entry, status in zip(waiting, statuses, strict=True):
-            assert status.holder == ZERO_ADDRESS and status.issuedAt == 0
-            assert (status.revokedAt != 0) == entry.revoked_unclaimed
+        revoked = self.credential.anchoredRevokedAt(
+            [e.root for e in waiting], [e.leaf.token_id for e in waiting]
+        )
+        for entry, status, revoked_at in zip(waiting, statuses, revoked, strict=True):
+            # Revoked in its own batch exactly when the model says: no other issuer changes that.
+            assert (revoked_at != 0) == entry.revoked_unclaimed
+            if entry.copy_holder is None:
+                assert status.holder == ZERO_ADDRESS and status.issuedAt == 0
+                assert status.revokedAt == 0  # only minted ids are ever revoked by id
+            else:
+                # A hostile copy: minted by issuer 2 after the anchor, so a claim displaces it.
+                assert status.issuerId == 2 and status.holder == entry.copy_holder
+                assert status.issuedAt > self.credential.anchorOf(entry.root).anchoredAt
+
+    @invariant()
+    def issuer_1_learners_can_always_claim_their_unrevoked_entries(self):
+        if not getattr(self, "entries", None) or self.status.get(1) != ACTIVE:
+            return
+        for entry in self.entries:
+            if entry.issuer_id != 1 or entry.claimed or entry.revoked_unclaimed:
+                continue
+            leaf = entry.leaf
+            # As a call: what the learner's claim would do now, without doing it.
+            self.credential.claim.call(
+                entry.root, leaf.recipient, leaf.token_id, leaf.expires_at, entry.proof
+            )
 
     @invariant()
     def balances_count_live_credentials(self):
         if not hasattr(self, "tokens"):
             return
+        copies = [e.copy_holder for e in getattr(self, "entries", []) if e.copy_holder]
         for account in self.accounts:
             live = sum(1 for t in self.tokens if t.holder == account.address and not t.burned)
+            live += copies.count(account.address)
             assert self.credential.balanceOf(account) == live
 
     @invariant()
@@ -458,6 +556,7 @@ def test_random_actions_keep_the_invariants(registry, credential, accounts, admi
     CredentialMachine.registrars = {admin.address, registrar.address}
     CredentialMachine.outcomes = []
     CredentialMachine.claims = 0
+    CredentialMachine.displaced = 0
     run_state_machine_as_test(
         CredentialMachine,
         settings=settings(
@@ -472,6 +571,7 @@ def test_random_actions_keep_the_invariants(registry, credential, accounts, admi
     assert "ok" in CredentialMachine.outcomes
     assert "CredentialUnauthorizedSigner" in CredentialMachine.outcomes
     assert CredentialMachine.claims > 0  # and anchored credentials were claimed
+    assert CredentialMachine.displaced > 0  # and hostile copies were displaced by the claim
 
 
 @pytest.fixture(autouse=True)

@@ -112,24 +112,56 @@ def test_duplicate_signer_in_registration_reverts(registry, registrar, spare_key
 # ------------------------------------------------------------------ profile
 
 
-def test_signer_updates_own_issuer_profile(registry, second_signer):
-    receipt = registry.updateIssuerProfile(
-        ACME, "Acme University", "ipfs://new", sender=second_signer
-    )
+def test_signer_updates_own_issuer_profile_but_not_its_name(registry, second_signer):
+    receipt = registry.updateIssuerProfile(ACME, "ipfs://new", sender=second_signer)
     event = only_event(receipt, registry.IssuerProfileUpdated)
-    assert (event.issuerId, event.name, event.profileURI, event.by) == (
+    assert (event.issuerId, event.profileURI, event.by) == (
         ACME,
-        "Acme University",
         "ipfs://new",
         second_signer.address,
     )
-    assert registry.issuer(ACME).name == "Acme University"
+    assert registry.issuer(ACME).name == "Acme Academy"
     assert registry.issuer(ACME).profileURI == "ipfs://new"
 
 
-def test_profile_update_needs_a_name(registry, issuer_signer):
+def test_an_issuer_cannot_rename_itself_into_another_institution(
+    registry, issuer_signer, other_issuer_signer
+):
+    """Finding 5: names are what verifiers show, so only the registrar sets them."""
+    role = registry.REGISTRAR_ROLE()
+    for signer in (issuer_signer, other_issuer_signer):
+        with ape.reverts(
+            registry.AccessControlUnauthorizedAccount, account=signer.address, neededRole=role
+        ):
+            registry.renameIssuer(ACME, "Stanford University", sender=signer)
+    assert registry.issuer(ACME).name == "Acme Academy"
+    assert registry.issuerProfiles([ACME])[0].name == "Acme Academy"
+
+
+def test_registrar_renames_an_issuer_even_suspended(registry, registrar):
+    receipt = registry.renameIssuer(SUSPENDED, "Renamed School", sender=registrar)
+    event = only_event(receipt, registry.IssuerRenamed)
+    assert (event.issuerId, event.name, event.by) == (
+        SUSPENDED,
+        "Renamed School",
+        registrar.address,
+    )
+    assert registry.issuer(SUSPENDED).name == "Renamed School"
     with ape.reverts(registry.IssuerRegistryEmptyName):
-        registry.updateIssuerProfile(ACME, "", "", sender=issuer_signer)
+        registry.renameIssuer(SUSPENDED, "", sender=registrar)
+    with ape.reverts(registry.IssuerRegistryUnknownIssuer, issuerId=9):
+        registry.renameIssuer(9, "Nobody", sender=registrar)
+
+
+def test_names_and_profile_uris_are_bounded(registry, registrar, issuer_signer, spare_key):
+    longest = registry.MAX_TEXT_LENGTH()
+    registry.updateIssuerProfile(ACME, "x" * longest, sender=issuer_signer)
+    with ape.reverts(registry.IssuerRegistryTextTooLong, length=longest + 1, max=longest):
+        registry.updateIssuerProfile(ACME, "x" * (longest + 1), sender=issuer_signer)
+    with ape.reverts(registry.IssuerRegistryTextTooLong):
+        registry.renameIssuer(ACME, "n" * (longest + 1), sender=registrar)
+    with ape.reverts(registry.IssuerRegistryTextTooLong):
+        registry.registerIssuer("n" * (longest + 1), "", [spare_key], sender=registrar)
 
 
 def test_other_issuers_signer_cannot_update_profile(registry, other_issuer_signer):
@@ -138,17 +170,45 @@ def test_other_issuers_signer_cannot_update_profile(registry, other_issuer_signe
         account=other_issuer_signer.address,
         issuerId=ACME,
     ):
-        registry.updateIssuerProfile(ACME, "Hijacked", "", sender=other_issuer_signer)
+        registry.updateIssuerProfile(ACME, "ipfs://hijacked", sender=other_issuer_signer)
 
 
 def test_suspended_issuers_signer_cannot_update_its_profile(registry, suspended_signer):
     with ape.reverts(registry.IssuerRegistryIssuerNotActive, issuerId=SUSPENDED):
-        registry.updateIssuerProfile(SUSPENDED, "Renamed", "", sender=suspended_signer)
+        registry.updateIssuerProfile(SUSPENDED, "ipfs://x", sender=suspended_signer)
 
 
 def test_registrar_updates_suspended_issuers_profile(registry, registrar):
-    registry.updateIssuerProfile(SUSPENDED, "Renamed School", "", sender=registrar)
-    assert registry.issuer(SUSPENDED).name == "Renamed School"
+    registry.updateIssuerProfile(SUSPENDED, "ipfs://fixed", sender=registrar)
+    assert registry.issuer(SUSPENDED).profileURI == "ipfs://fixed"
+
+
+# ------------------------------------------------------------------ the registrar's power
+
+
+def test_the_registrar_can_take_over_any_issuer_and_every_step_is_logged(
+    registry, credential, registrar, issuer_signer, second_signer, holder, create_credential
+):
+    """Finding 6, as SECURITY.md "Trust model" states it: the registrar can add its own key to any
+    issuer (suspended too), issue and revoke as that issuer while it is active, and remove the
+    institution's own keys down to its own; each key change emits SignerAdded/SignerRemoved
+    naming the registrar in `by`. Hence: the registrar must be a multisig."""
+    existing = create_credential()
+    registry.suspendIssuer(ACME, "takeover", sender=registrar)
+    added = registry.addSigner(ACME, registrar, sender=registrar)  # suspended: still allowed
+    event = only_event(added, registry.SignerAdded)
+    assert (event.issuerId, event.signer, event.by) == (ACME, registrar.address, registrar.address)
+    registry.reinstateIssuer(ACME, sender=registrar)
+    for key in (issuer_signer, second_signer):
+        removed = registry.removeSigner(ACME, key, sender=registrar)
+        assert only_event(removed, registry.SignerRemoved).by == registrar.address
+    assert list(registry.issuer(ACME).signers) == [registrar.address]
+    # Now it acts as Acme, and Acme's own staff cannot.
+    credential.revoke(existing, "revoked by the registrar", sender=registrar)
+    credential.issue(holder, 12345, 0, sender=registrar)
+    assert credential.credential(12345).issuerId == ACME
+    with ape.reverts(credential.CredentialNotIssuerSigner):
+        credential.revoke(12345, "mine", sender=issuer_signer)
 
 
 # ------------------------------------------------------------------ suspend / reinstate
@@ -333,7 +393,7 @@ def test_unknown_issuer_cannot_be_managed(registry, registrar, spare_key):
     with ape.reverts(registry.IssuerRegistryUnknownIssuer, issuerId=42):
         registry.addSigner(42, spare_key, sender=registrar)
     with ape.reverts(registry.IssuerRegistryUnknownIssuer, issuerId=0):
-        registry.updateIssuerProfile(0, "x", "", sender=registrar)
+        registry.updateIssuerProfile(0, "x", sender=registrar)
 
 
 # ------------------------------------------------------------------ key rotation
@@ -514,6 +574,33 @@ def test_issuers_view_renders_whole_registry(
         [suspended_signer.address],
     ]
     assert registry.issuer(OTHER) == everyone[1]
+
+
+def test_issuer_profiles_carry_no_signers_and_name_unknown_ids(registry):
+    profiles = registry.issuerProfiles([SUSPENDED, 7, ACME])
+    assert [(p.id, p.status, p.name, p.profileURI) for p in profiles] == [
+        (SUSPENDED, SUSPENDED_STATUS, "Suspended School", "ipfs://suspended-profile"),
+        (7, 0, "", ""),
+        (ACME, ACTIVE, "Acme Academy", "ipfs://acme-profile"),
+    ]
+    assert registry.issuerProfiles([]) == []
+
+
+def test_an_issuer_holds_at_most_max_signers(registry, registrar, issuer_signer):
+    """Finding 8: no issuer can make the registry's views unbounded by adding keys."""
+    cap = registry.MAX_SIGNERS()
+    present = len(registry.issuer(ACME).signers)
+    keys = [f"0x{0xC0FFEE0000 + n:040x}" for n in range(cap - present + 1)]
+    for key in keys[:-1]:
+        registry.addSigner(ACME, key, sender=issuer_signer)
+    assert len(registry.issuer(ACME).signers) == cap
+    with ape.reverts(registry.IssuerRegistryTooManySigners, issuerId=ACME, max=cap):
+        registry.addSigner(ACME, keys[-1], sender=issuer_signer)
+    with ape.reverts(registry.IssuerRegistryTooManySigners):
+        registry.addSigner(ACME, keys[-1], sender=registrar)
+    with ape.reverts(registry.IssuerRegistryTooManySigners):
+        crowd = [f"0x{0xBEEF000000 + n:040x}" for n in range(cap + 1)]
+        registry.registerIssuer("Crowded", "", crowd, sender=registrar)
 
 
 def test_issuer_view_reverts_for_unknown_issuer(registry):

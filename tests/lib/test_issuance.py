@@ -7,8 +7,9 @@ import io
 import pytest
 from _chain_fixtures import *  # noqa: F403
 from _chain_fixtures import in_days
+from eth_account import Account
 
-from microcred.errors import InputError
+from microcred.errors import ChainError, InputError
 from microcred.issuance import (
     Journal,
     Recipient,
@@ -272,3 +273,30 @@ def test_bulk_run_killed_between_signing_and_sending_resumes(
     _every_credential_once(mc, result, recipients)
     kinds = [e["kind"] for e in Journal(journal.path).entries]
     assert "dropped" in kinds and kinds[-1] == "done"
+
+
+def test_a_resumed_run_does_not_count_another_issuers_copy_as_done(
+    mc, store, issuer_key, registrar_key, template, accounts, tmp_path, monkeypatch, chain
+):
+    """An id another accredited issuer minted before this run's transaction (seen in the mempool,
+    or leaked) is not work done: the resumed run stops with a sentence naming it instead of
+    reporting the learner's credential as issued."""
+    copycat = Account.create()
+    accounts[0].transfer(copycat.address, 10**18)
+    mc.register_issuer(registrar_key, name="Copycat College", signers=[copycat.address])
+    recipients = _recipients(accounts, 2)
+    real_broadcast = type(mc).broadcast
+
+    def front_run(self, tx):
+        monkeypatch.setattr(type(mc), "broadcast", real_broadcast)
+        sent = Journal(next(tmp_path.glob("*.jsonl"))).in_flight()[-1]
+        victim = int(sent["tokens"][0], 16)
+        mc.transact(mc.issue_call(copycat.address, victim, 0), copycat, action="copy an id")
+        real_broadcast(self, tx)  # the rightful batch now reverts: the id is taken
+
+    monkeypatch.setattr(type(mc), "broadcast", front_run)
+    kwargs = dict(template_id=template.template_id, recipients=recipients, journal_dir=tmp_path)
+    with pytest.raises(ChainError):
+        issue_bulk(mc, store, issuer_key, **kwargs)
+    with pytest.raises(ChainError, match=r"minted by issuer \d+, not by issuer \d+: its id leaked"):
+        issue_bulk(mc, store, issuer_key, **kwargs)
