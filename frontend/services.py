@@ -3,12 +3,17 @@
 Configuration is the CLI's: ``MICROCRED_RPC_URL``, ``MICROCRED_DEPLOYMENT``, ``MICROCRED_STORE``
 (environment, or the same keys in Streamlit secrets), plus ``MICROCRED_PUBLIC_URL`` for share
 links. Every library error reaches the pages as a :class:`UserFacingError` with its one sentence.
+
+Nothing is written to storage for an account that has not proven control of it: a visitor signs
+in with the wallet (Sign-In with Ethereum, :mod:`microcred.signin`, verified here) and the sign-in
+is kept in the Streamlit session; every service that stores goes through :func:`_writing_store`,
+which checks the sign-in, the account's role and the session's storage quota first.
 """
 
 from __future__ import annotations
 
 import io
-import json
+import math
 import os
 import tempfile
 import zipfile
@@ -17,16 +22,19 @@ from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import streamlit as st
 from eth_account import Account
+from storage_quota import DEFAULT_MAX_BYTES, DEFAULT_MAX_OBJECTS, Quota, QuotaStore, Usage
+from upload_limits import UploadRefused, image_type
 
-from microcred import anchoring, issuance, sharing, verification
-from microcred.anchoring import AnchoredCredential
+from microcred import anchoring, issuance, sharing, signin, verification
+from microcred.anchoring import PAGE_SIZE, AnchoredCredential
 from microcred.chain import Chain
 from microcred.cid import cid_of_token_id
 from microcred.config import Settings
-from microcred.errors import MicrocredError
+from microcred.errors import InputError, MicrocredError
 from microcred.storage import Store, gateways_from_env, open_store
 
 P = ParamSpec("P")
@@ -132,13 +140,19 @@ def verify(subject_text: str) -> dict[str, Any]:
 
 @_friendly
 def read_proof_file(data: bytes) -> dict[str, Any]:
-    """An uploaded proof file, checked for shape (not yet against the chain): its JSON."""
+    """An uploaded proof file, checked for shape (not yet against the chain): its JSON.
+
+    Through the library's one parser for untrusted JSON: a visitor's file is size- and
+    depth-checked before anything recursive reads it (a file of 150,000 ``[`` once killed the
+    server for every visitor)."""
+    from microcred.untrusted import PROOF_FILE, UntrustedJsonError, parse_untrusted
+
     try:
-        parsed = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        parsed = parse_untrusted(data, PROOF_FILE)
+    except UntrustedJsonError as err:
         raise UserFacingError(
-            "This file is not a proof file: it is not JSON text. Upload the .json proof file of "
-            "an anchored credential."
+            f"This file is not a proof file: {err} Upload the .json proof file of an anchored "
+            "credential."
         ) from None
     return AnchoredCredential.from_json(parsed).to_json()
 
@@ -273,9 +287,25 @@ def revoke_tx(token_id: int, reason: str, *, issuer_id: int) -> dict[str, Any]:
     """Calldata revoking a credential: by its id once it is on chain; one still waiting in an
     anchored batch of ``issuer_id`` is found in the batch manifests and revoked with its proof."""
     status = chain().credential_status(token_id)
-    if status.exists or status.revoked:
+    shown = f"0x{token_id:064x}"
+    # Minted by this institution: revoked by id. Anything else can only be an entry of one of
+    # its batches (another issuer's copy of the id does not stop that; see SECURITY.md).
+    if status.exists and status.issuer_id == issuer_id:
+        if status.revoked:
+            raise UserFacingError(f"Credential {shown} is already revoked: nothing to do.")
         return chain().unsigned(chain().credential.functions.revoke(token_id, reason))
-    item = anchoring.find_anchored(chain(), store(), token_id, issuer_id=issuer_id)
+    try:
+        item = anchoring.find_anchored(chain(), store(), token_id, issuer_id=issuer_id)
+    except InputError:
+        if status.exists:
+            raise UserFacingError(
+                f"Credential {shown} was issued by another institution (issuer "
+                f"{status.issuer_id}): only its issuer can revoke it."
+            ) from None
+        raise UserFacingError(
+            f"No credential {shown} was issued by your institution, directly or in one of its "
+            "anchored batches: check the id."
+        ) from None
     return chain().unsigned(anchoring.revoke_anchored_call(chain(), item, reason))
 
 
@@ -285,13 +315,24 @@ def burn_tx(token_id: int) -> dict[str, Any]:
 
 
 @_friendly
-def prepare_template(*, issuer_id: int, image: tuple[bytes, str] | None, **fields: Any) -> dict:
-    """Store the template (and its image) on IPFS; returns its facts and the publish calldata."""
-    image_uri = f"ipfs://{store().put(image[0])}" if image else None
+def prepare_template(
+    *, signer: str, issuer_id: int, image: bytes | None, **fields: Any
+) -> dict[str, Any]:
+    """Store the template (and its PNG or JPEG badge image) on IPFS for ``signer``, who must be
+    signed in and an active signer of ``issuer_id``; returns its facts and the publish calldata."""
+    writable = _writing_store(signer, issuer_id=issuer_id, objects=2 if image else 1)
+    if image is not None:
+        try:
+            image_type(image)
+        except UploadRefused as err:
+            raise UserFacingError(str(err)) from None
+    # Validate the document before storing anything: a bad field stores no image either.
+    issuance.build_issuer_template(chain(), issuer_id=issuer_id, image=None, **fields)
+    image_uri = f"ipfs://{writable.put(image)}" if image is not None else None
     template = issuance.build_issuer_template(
         chain(), issuer_id=issuer_id, image=image_uri, **fields
     )
-    store().put(template.bytes)
+    writable.put(template.bytes)
     tx = chain().unsigned(chain().registry.functions.publishTemplate(template.template_id))
     return {"name": template.name, "cid": template.cid, "id": template.template_id, "tx": tx}
 
@@ -306,9 +347,11 @@ def read_recipients_csv(data: bytes) -> list[issuance.Recipient]:
 def prepare_issue(
     *, signer: str, template_id: int, recipients: Sequence[issuance.Recipient]
 ) -> dict[str, Any]:
-    """Validate everything, build and store the documents; returns the batches' calldata."""
+    """Validate everything, build and store the documents (``signer`` must be signed in and an
+    active signer); returns the batches' calldata."""
+    writable = _writing_store(signer, objects=len(recipients))
     plan = issuance.plan(
-        chain(), store(), signer=signer, template_id=template_id, recipients=recipients
+        chain(), writable, signer=signer, template_id=template_id, recipients=recipients
     )
     return {
         "token_ids": [f"0x{t:064x}" for t in plan.token_ids],
@@ -323,11 +366,15 @@ def prepare_anchor(
 ) -> dict[str, Any]:
     """Validate everything, store the documents and the batch manifest; returns the batch's facts,
     its proof files (a zip, for the institution's records) and the one ``anchor`` calldata (None
-    if the root is anchored already). The server keeps no proof file: the manifest holds them."""
+    if the root is anchored already). The server keeps no proof file: the manifest holds them.
+    ``signer`` must be signed in and an active signer."""
+    # The documents, the manifest's pages and its index.
+    objects = len(recipients) + math.ceil(len(recipients) / PAGE_SIZE) + 1
+    writable = _writing_store(signer, objects=objects)
     with tempfile.TemporaryDirectory(prefix="microcred-proofs-") as folder:
         plan = issuance.plan_anchor(
             chain(),
-            store(),
+            writable,
             signer=signer,
             template_id=template_id,
             recipients=recipients,
@@ -358,6 +405,133 @@ def claim_tx(proof: dict[str, Any]) -> dict[str, Any]:
 def confirm_sent(tx_hash: str, expected: dict[str, Any]) -> dict[str, Any]:
     """Trust the chain, not the wallet: the mined transaction must be the one the library built."""
     return chain().confirm_sent(tx_hash, expected)
+
+
+# -------------------------------------------------------------------------------------- sign-in
+# Session state: the verified sign-in, the one challenge waiting for its signature, and what this
+# session has written to storage.
+SIGNED_IN_KEY = "signin_account"
+CHALLENGE_KEY = "signin_challenge"
+USAGE_KEY = "signin_storage_usage"
+
+
+def sign_in_origin() -> tuple[str, str]:
+    """The domain and URI sign-in messages name: the configured public address of the app, never
+    the Host header a client sends (a forged Host would let another site's page show a message
+    naming itself, which the wallet would then not flag)."""
+    url = public_url()
+    parts = urlsplit(url)
+    return parts.netloc or "localhost:8501", url
+
+
+@_friendly
+def start_sign_in(address: str) -> signin.Challenge:
+    """A new sign-in message for ``address`` on this chain, kept in the session (replacing any
+    earlier one: only the latest nonce can ever be used)."""
+    domain, uri = sign_in_origin()
+    challenge = signin.new_challenge(
+        domain=domain, uri=uri, address=address, chain_id=chain_id(), now=now()
+    )
+    st.session_state[CHALLENGE_KEY] = challenge
+    return challenge
+
+
+@_friendly
+def complete_sign_in(signature: str) -> signin.SignedIn:
+    """Verify the wallet's signature of the session's challenge (used once, whatever the outcome)
+    and keep the sign-in for the session."""
+    challenge = st.session_state.pop(CHALLENGE_KEY, None)
+    if challenge is None:
+        raise UserFacingError("There is no sign-in waiting for a signature: sign in again.")
+    signed = signin.verify_sign_in(challenge, signature, now=now())
+    st.session_state[SIGNED_IN_KEY] = signed
+    return signed
+
+
+def signed_in() -> signin.SignedIn | None:
+    """The session's sign-in, while it is valid for this chain and this app's domain."""
+    signed = st.session_state.get(SIGNED_IN_KEY)
+    if not isinstance(signed, signin.SignedIn):
+        return None
+    try:
+        current_chain = chain_id()
+    except UserFacingError:
+        return None
+    if (
+        not signed.valid_at(now())
+        or signed.chain_id != current_chain
+        or signed.domain != sign_in_origin()[0]
+    ):
+        return None
+    return signed
+
+
+def sign_out() -> None:
+    st.session_state.pop(SIGNED_IN_KEY, None)
+    st.session_state.pop(CHALLENGE_KEY, None)
+
+
+def _quota_setting(name: str, default: int) -> int:
+    text = _setting(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise UserFacingError(f"{name} must be a positive whole number, not {text!r}.")
+    return value
+
+
+def session_quota() -> Quota:
+    return Quota(
+        max_objects=_quota_setting("MICROCRED_SESSION_MAX_OBJECTS", DEFAULT_MAX_OBJECTS),
+        max_bytes=_quota_setting("MICROCRED_SESSION_MAX_BYTES", DEFAULT_MAX_BYTES),
+    )
+
+
+def session_usage() -> Usage:
+    usage = st.session_state.get(USAGE_KEY)
+    if not isinstance(usage, Usage):
+        usage = st.session_state[USAGE_KEY] = Usage()
+    return usage
+
+
+def _writing_store(acting: str, *, issuer_id: int | None = None, objects: int = 1) -> QuotaStore:
+    """The store, for ``acting`` to write ``objects`` objects to, once every check has passed:
+    ``acting`` is the session's signed-in account (or the demo signer, whose key the server
+    holds), an active signer (of ``issuer_id`` when given), and the session's quota has room.
+    Called before anything is written."""
+    demo = demo_signer_address()
+    signed = signed_in()
+    if demo is None or acting.lower() != demo.lower():
+        if signed is None:
+            raise UserFacingError(
+                f"Sign in with your wallet first: nothing is stored for {acting} until its "
+                "wallet has signed the sign-in message that proves it holds the key."
+            )
+        if signed.address.lower() != acting.lower():
+            raise UserFacingError(
+                f"This session is signed in as {signed.address}, not {acting}: nothing is "
+                f"stored for {acting}. Sign in again with the account you act as."
+            )
+    try:
+        signer_issuer, active = chain().issuer_of(acting)
+    except MicrocredError as err:
+        raise UserFacingError(str(err)) from err
+    if signer_issuer == 0 or not active or (issuer_id is not None and signer_issuer != issuer_id):
+        raise UserFacingError(
+            f"{acting} is not a signer of an active institution"
+            + (f" (issuer #{issuer_id})" if issuer_id is not None else "")
+            + ", so nothing is stored for it."
+        )
+    writable = QuotaStore(store(), session_quota(), session_usage())
+    try:
+        writable.reserve(objects)
+    except MicrocredError as err:
+        raise UserFacingError(str(err)) from err
+    return writable
 
 
 # -------------------------------------------------------------------------------------- demo signer

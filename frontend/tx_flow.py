@@ -31,16 +31,31 @@ class Sender:
     demo: bool
 
 
+SIGN_IN_NOTICE_KEY = "signin_notice"
+
+
 def wallet_state() -> WalletState:
     """The wallet bridge with any pending request carried along. Call it once per page run and
-    pass the state on (the component may be mounted only once per run)."""
-    return wallet_bridge(key=WALLET_KEY, request=st.session_state.get("wallet_request"))
+    pass the state on (the component may be mounted only once per run). An account change in the
+    wallet ends the session's sign-in: the new account has proven nothing yet."""
+    wallet = wallet_bridge(key=WALLET_KEY, request=st.session_state.get("wallet_request"))
+    signed = services.signed_in()
+    if signed is not None and wallet.account and wallet.account != signed.address:
+        services.sign_out()
+        st.session_state[SIGN_IN_NOTICE_KEY] = (
+            f"Your wallet switched to {wallet.account}: you are signed out as {signed.address}. "
+            "Sign in again to prepare credentials."
+        )
+    return wallet
 
 
-def choose_sender(page: str, wallet: WalletState) -> Sender | None:
-    """Connect a wallet (or pick the demo signer) and return who will sign, or None for now."""
+def choose_sender(page: str, wallet: WalletState, *, sign_in: bool = False) -> Sender | None:
+    """Connect a wallet (or pick the demo signer) and return who will sign, or None for now.
+    With ``sign_in``, a wallet account must also sign in (once per session) before it is
+    returned: pages that make the server store documents ask for it."""
     pending: WalletRequest | None = st.session_state.get("wallet_request")
-    # Transaction replies belong to transaction_flow; connect and switch replies are handled here.
+    # Transaction replies belong to transaction_flow; connect, switch and sign-in replies are
+    # handled here.
     if (
         pending is not None
         and pending.method != "send_transaction"
@@ -48,7 +63,17 @@ def choose_sender(page: str, wallet: WalletState) -> Sender | None:
     ):
         st.session_state["wallet_request"] = None
         if not reply.ok:
-            error(reply.message)
+            if pending.method == "personal_sign":
+                services.sign_out()  # the challenge is spent either way
+                st.session_state[SIGN_IN_NOTICE_KEY] = f"Not signed in: {reply.message}"
+            else:
+                error(reply.message)
+        elif pending.method == "personal_sign":
+            try:
+                services.complete_sign_in(str(reply.result))
+                st.session_state[SIGN_IN_NOTICE_KEY] = None
+            except services.UserFacingError as err:
+                st.session_state[SIGN_IN_NOTICE_KEY] = f"Not signed in: {err}"
     demo_address = services.demo_signer_address()
     if demo_address is not None:
         use_demo = st.toggle(
@@ -83,7 +108,45 @@ def choose_sender(page: str, wallet: WalletState) -> Sender | None:
             st.rerun()
         return None
     st.caption(f"Connected: {wallet.wallet or 'wallet'} {wallet.account}")
-    return Sender(address=str(wallet.account), demo=False)
+    account = str(wallet.account)
+    if sign_in and not _signed_in_as(page, account):
+        return None
+    return Sender(address=account, demo=False)
+
+
+def _signed_in_as(page: str, account: str) -> bool:
+    """Whether the session is signed in as ``account``; if not, the sign-in step (a button, then
+    the wallet's prompt) is shown instead."""
+    signed = services.signed_in()
+    if signed is not None and signed.address == account:
+        st.caption(f"Signed in as {account} until {signed.expires_at:%H:%M} UTC.")
+        return True
+    if notice := st.session_state.get(SIGN_IN_NOTICE_KEY):
+        error(notice)
+    pending: WalletRequest | None = st.session_state.get("wallet_request")
+    if pending is not None and pending.method == "personal_sign":
+        st.info(
+            md("Waiting for your wallet: sign the sign-in message there."),
+            icon=":material/hourglass_top:",
+        )
+        return False
+    st.info(
+        "Sign in once for this session: your wallet signs a message (no transaction, no fee) "
+        f"that proves you hold the key of {account}. Nothing is stored before that.",
+        icon=":material/login:",
+    )
+    if st.button("Sign in with your wallet", key=f"{page}_sign_in", type="primary"):
+        try:
+            challenge = services.start_sign_in(account)
+        except services.UserFacingError as err:
+            error(str(err))
+            return False
+        st.session_state[SIGN_IN_NOTICE_KEY] = None
+        st.session_state["wallet_request"] = WalletRequest.personal_sign(
+            challenge.message, account=account
+        )
+        st.rerun()
+    return False
 
 
 def transaction_flow(

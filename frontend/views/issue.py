@@ -8,6 +8,7 @@ import services
 import streamlit as st
 from tx_flow import choose_sender, reset_flow, transaction_flow, wallet_state
 from ui import error, link, md
+from upload_limits import RECIPIENTS_CSV, UploadRefused, help_text, read_upload
 
 from microcred.issuance import Recipient
 
@@ -24,7 +25,7 @@ st.caption(
 )
 
 wallet = wallet_state()
-sender = choose_sender("issue", wallet)
+sender = choose_sender("issue", wallet, sign_in=True)
 if sender is None:
     st.stop()
 try:
@@ -89,11 +90,13 @@ with bulk:
         "A CSV with a header row: `address` (required), and optionally `expires` (YYYY-MM-DD), "
         "`evidence` (a link), `name` (public: only with consent)."
     )
-    upload = st.file_uploader("Recipients CSV", type=["csv"], key="issue_csv")
+    upload = st.file_uploader(
+        "Recipients CSV", type=["csv"], key="issue_csv", help=help_text(RECIPIENTS_CSV)
+    )
     if upload is not None:
         try:
-            recipients = services.read_recipients_csv(upload.getvalue())
-        except services.UserFacingError as err:
+            recipients = services.read_recipients_csv(read_upload(upload, RECIPIENTS_CSV))
+        except (services.UserFacingError, UploadRefused) as err:
             error(str(err))
         else:
             st.dataframe(

@@ -6,6 +6,7 @@ import services
 import streamlit as st
 from tx_flow import choose_sender, reset_flow, transaction_flow, wallet_state
 from ui import error, md, when
+from upload_limits import BADGE_IMAGE, IMAGE_EXTENSIONS, UploadRefused, help_text, read_upload
 
 st.title("Achievement templates")
 st.caption(
@@ -50,7 +51,7 @@ else:
 
 st.divider()
 st.subheader("Publish a template")
-sender = choose_sender("templates", wallet)
+sender = choose_sender("templates", wallet, sign_in=True)
 if sender is None:
     st.stop()
 signer = services.signer_status(sender.address)
@@ -78,14 +79,16 @@ with st.form("templates_form"):
         key="templates_days",
     )
     image = st.file_uploader(
-        "Badge image (optional, PNG or SVG, stored on IPFS)",
-        type=["png", "svg"],
+        "Badge image (optional, PNG or JPEG, stored on IPFS)",
+        type=IMAGE_EXTENSIONS,
         key="templates_image",
+        help=f"{help_text(BADGE_IMAGE)} SVG is not accepted: it can carry scripts.",
     )
     submitted = st.form_submit_button("Prepare template", type="primary")
 if submitted:
     try:
         st.session_state["templates_prepared"] = services.prepare_template(
+            signer=sender.address,
             issuer_id=signer["id"],
             name=name,
             description=description,
@@ -93,10 +96,10 @@ if submitted:
             skills=[s.strip() for s in skills.split(",") if s.strip()],
             evidence_required=evidence or None,
             valid_days=int(valid_days) or None,
-            image=(image.getvalue(), image.type) if image else None,
+            image=read_upload(image, BADGE_IMAGE) if image else None,
         )
         reset_flow("templates_publish")
-    except services.UserFacingError as err:
+    except (services.UserFacingError, UploadRefused) as err:
         error(str(err))
 prepared = st.session_state.get("templates_prepared")
 if prepared:

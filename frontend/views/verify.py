@@ -8,6 +8,7 @@ import json
 import services
 import streamlit as st
 from ui import checks_table, error, link, md, verdict_badge, when
+from upload_limits import PROOF_FILE, UploadRefused, help_text, read_upload
 
 
 def _subject_from_query() -> str:
@@ -34,13 +35,14 @@ def render() -> None:
         "…or the proof file of an anchored credential not yet in a wallet (JSON)",
         type=["json"],
         key="verify_proof",
+        help=help_text(PROOF_FILE),
     )
     if proof_file is not None:
         try:
             with st.spinner("Checking the proof, the chain and the document…"):
-                proof = services.read_proof_file(proof_file.getvalue())
+                proof = services.read_proof_file(read_upload(proof_file, PROOF_FILE))
                 render_report(services.verify_proof(proof), source="proof")
-        except services.UserFacingError as err:
+        except (services.UserFacingError, UploadRefused) as err:
             error(str(err))
     subject = (subject or "").strip()
     if not subject or not (submitted or initial):

@@ -9,6 +9,7 @@ Everything expensive is session-scoped; each test gets fresh browser contexts. S
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -89,7 +90,9 @@ def _wait_until(
                 return
         except OSError:
             pass
-        time.sleep(0.1)
+        # The pause between two checks is itself a wait on a condition: the process ending.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.1)
     raise TimeoutError(f"{what} did not answer within {timeout:.0f} s (log {log})")
 
 
@@ -204,8 +207,11 @@ def serve_app(
         if app in servers:
             return servers[app][0]
         port = _free_port()
+        url = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
+            # The address sign-in messages name: the one the browser opens.
+            "MICROCRED_PUBLIC_URL": url,
             "MICROCRED_RPC_URL": anvil.rpc_url,
             "MICROCRED_DEPLOYMENT": str(deployed.path),
             "MICROCRED_STORE": f"local:{store}",
@@ -236,7 +242,6 @@ def serve_app(
             cwd=ROOT,
             env=env,
         )
-        url = f"http://127.0.0.1:{port}"
 
         def healthy() -> bool:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
@@ -318,6 +323,7 @@ def open_page(
                 "rpcUrl": anvil.rpc_url,
                 "connected": wallet.connected,
                 "knowsChain": wallet.knows_chain,
+                "signsAs": wallet.signs_as,
             }
             for index, wallet in enumerate(wallets)
         ]

@@ -17,6 +17,34 @@ class FakeWallet:
     rdns: str = "org.microcred.testwallet"
     connected: bool = False  # already authorised for this site (eth_accounts answers)
     knows_chain: bool = True  # False: wallet_switchEthereumChain answers 4902 until added
+    # Whose key answers personal_sign (None: the account's own, through anvil). Another anvil
+    # account: a signature by another key; an address anvil has no key for: the request fails.
+    signs_as: str | None = None
+
+
+def wait_for_wallet(page: Any) -> None:
+    """Wait until Python has seen the wallet bridge's report (a page with a wallet no longer says
+    there is none) and the run it caused has finished: a click before that can be lost to the
+    rerun the report starts."""
+    from playwright.sync_api import expect
+
+    page.wait_for_function(
+        "() => Boolean(window.__microcredWalletBridge && window.__microcredWalletBridge.ready)",
+        timeout=TIMEOUT_MS,
+    )
+    expect(page.get_by_text("No browser wallet found")).to_have_count(0, timeout=TIMEOUT_MS)
+    wait_for_rerun(page)
+
+
+def sign_in(page: Any) -> None:
+    """Sign in on a page that asks for it (Issue, Templates) and wait until it says so."""
+    from playwright.sync_api import expect
+
+    button = page.get_by_role("button", name="Sign in with your wallet")
+    expect(button).to_be_visible(timeout=TIMEOUT_MS)
+    wait_for_rerun(page)
+    button.click()
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=TIMEOUT_MS)
 
 
 def wait_for_rerun(page: Any) -> None:

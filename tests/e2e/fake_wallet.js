@@ -1,10 +1,13 @@
 // A test EIP-1193 wallet, injected into every page and frame before the app's scripts run
 // (Playwright's add_init_script). It announces itself by EIP-6963 and as window.ethereum, and
-// forwards everything to the local anvil node, which signs eth_sendTransaction for its unlocked
-// default accounts: no key ever reaches the page.
+// forwards everything to the local anvil node, which signs eth_sendTransaction and personal_sign
+// for its unlocked default accounts: no key ever reaches the page.
 //
 // __WALLETS__ is replaced by the harness with a list of
-//   {uuid, name, rdns, account, rpcUrl, connected, knowsChain}
+//   {uuid, name, rdns, account, rpcUrl, connected, knowsChain, signsAs}
+// signsAs (null: the account itself) is the account whose key answers personal_sign: another
+// anvil account gives a signature from another key; an address anvil holds no key for makes the
+// request fail ("No Signer available"), as a wallet that only claims an address would.
 // Tests steer a wallet through window.__testWallets[rdns] (window.__testWallet is the first):
 //   .reject = true          every prompt answers 4001 "user rejected"
 //   .setChain("0x1")        the user switched networks in the wallet (emits chainChanged)
@@ -12,6 +15,7 @@
 //   .knowsChain = false     wallet_switchEthereumChain answers 4902 until wallet_addEthereumChain
 //   .calls                  every method the page asked for, in order
 //   .sent                   every transaction hash this wallet sent
+//   .signed                 every signature this wallet returned
 (() => {
   if (window.__testWallets) return;
   const wallets = __WALLETS__;
@@ -60,8 +64,10 @@
       connected: Boolean(config.connected),
       knowsChain: config.knowsChain !== false,
       reject: false,
+      signsAs: config.signsAs || null,
       calls: [],
       sent: [],
+      signed: [],
       added: [],
       setChain(hex) {
         chainId = hex;
@@ -111,6 +117,14 @@
             const hash = await rpc("eth_sendTransaction", params);
             control.sent.push(hash);
             return hash;
+          }
+          case "personal_sign": {
+            // params: [message (hex), address], as MetaMask and anvil take them.
+            if (!control.connected) throw fail(4100, "The requested account has not been authorized by the user.");
+            prompt();
+            const signature = await rpc("personal_sign", [params[0], control.signsAs || params[1]]);
+            control.signed.push(signature);
+            return signature;
           }
           default:
             return rpc(method, params);

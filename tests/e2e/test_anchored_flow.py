@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from e2e_harness import TIMEOUT_MS, FakeWallet, wait_for_rerun
+from e2e_harness import TIMEOUT_MS, FakeWallet, sign_in, wait_for_wallet
 from eth_account import Account
 from playwright.sync_api import expect
 
@@ -49,8 +49,9 @@ def test_staff_anchor_a_csv_and_the_learner_claims_it(
     cohort = [learner, Account.create().address, Account.create().address]
 
     page = open_page(f"{url}/issue", wallets=[FakeWallet(account=staff)])
-    wait_for_rerun(page)  # the wallet bridge has reported in: a click now is not lost
+    wait_for_wallet(page)  # the wallet bridge has reported in: a click now is not lost
     page.get_by_role("button", name="Connect wallet").click()
+    sign_in(page)  # once per session: the wallet proves it holds the staff key
     expect(page.get_by_text("Anchor Academy").first).to_be_visible(timeout=TIMEOUT_MS)
     csv = tmp_path / "cohort.csv"
     csv.write_text("address\n" + "".join(f"{a}\n" for a in cohort))

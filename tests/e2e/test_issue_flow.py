@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2e_harness import TIMEOUT_MS, FakeWallet, wait_for_rerun
+from e2e_harness import TIMEOUT_MS, FakeWallet, sign_in, wait_for_wallet
 from eth_account import Account
 from playwright.sync_api import expect
 
@@ -47,8 +47,9 @@ def test_staff_issue_bulk_issue_and_revoke_with_their_wallet(
     url = serve_app(APP)
     page = open_page(f"{url}/issue", wallets=[FakeWallet(account=staff)])
 
-    wait_for_rerun(page)  # the wallet bridge has reported in: a click now is not lost
+    wait_for_wallet(page)  # the wallet bridge has reported in: a click now is not lost
     page.get_by_role("button", name="Connect wallet").click()
+    sign_in(page)  # once per session: the wallet proves it holds the staff key
     expect(page.get_by_text("Flow Institute").first).to_be_visible(timeout=TIMEOUT_MS)
 
     # One learner.

@@ -173,12 +173,22 @@ def chain_cid(token_id: int) -> str:
 
 @pytest.fixture
 def app_env(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """The app configured for the seeded world (no demo signer unless a test sets one)."""
+    """The app configured for the seeded world (no demo signer unless a test sets one).
+
+    The chain is shared by the session: each test runs inside an anvil snapshot that is reverted
+    afterwards, passed or failed or aborted half-way, so no test sees another's transactions.
+    Session fixtures (the world, the anchored batch) are set up before it, so they stay."""
+    w3 = world.chain.w3
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     monkeypatch.setenv("MICROCRED_RPC_URL", world.rpc_url)
     monkeypatch.setenv("MICROCRED_DEPLOYMENT", str(world.deployment_path))
     monkeypatch.setenv("MICROCRED_STORE", f"local:{world.store_dir}")
     monkeypatch.setenv("MICROCRED_PUBLIC_URL", "https://verify.example.org")
     monkeypatch.delenv("MICROCRED_DEMO_SIGNER_KEY", raising=False)
     st.cache_resource.clear()
-    yield world
-    st.cache_resource.clear()
+    try:
+        yield world
+    finally:
+        st.cache_resource.clear()
+        reverted = w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+        assert reverted.get("result") is True, f"anvil did not revert the test's state: {reverted}"

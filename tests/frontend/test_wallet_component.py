@@ -128,3 +128,12 @@ def test_a_page_under_apptest_sees_the_seeded_wallet_and_acts_once() -> None:
     assert app.markdown[0].value == f"account={ACCOUNT} chain=31337 connected=True"
     assert app.session_state["page_handled"] == 1
     assert app.session_state["page_request"] is None
+
+
+def test_a_sign_in_message_travels_hex_encoded_for_its_account() -> None:
+    message = "verify.example.org wants you to sign in with your Ethereum account:\nJosé ✓"
+    request = WalletRequest.personal_sign(message, account=ACCOUNT)
+    assert request.method == "personal_sign"
+    assert request.params["account"] == ACCOUNT
+    assert bytes.fromhex(request.params["message"][2:]).decode("utf-8") == message
+    assert request.to_wire()["params"]["message"].startswith("0x")

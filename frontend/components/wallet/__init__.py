@@ -21,7 +21,7 @@ forgets that request in the same run::
         st.session_state["issue_wallet_request"] = None  # first: this reply is acted on once
         if not reply.ok:
             st.error(reply.message)  # declined, wrong network, no wallet...
-        # else reply.result: the account, the chain id (hex) or the transaction hash
+        # else reply.result: the account, the chain id (hex), the transaction hash or signature
 
 The browser also remembers every request id it has handled, so it never asks the wallet twice
 for the same request, even when Python sends it again on every rerun.
@@ -66,7 +66,7 @@ WRONG_CHAIN = 4901
 LOCAL_CHAIN_ID = 31337
 LOCAL_RPC_URL = "http://127.0.0.1:8545"
 
-Method = Literal["connect", "switch_chain", "send_transaction"]
+Method = Literal["connect", "switch_chain", "send_transaction", "personal_sign"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -134,6 +134,18 @@ class WalletRequest:
             id=_new_id(), method="send_transaction", params={"tx": wire, "chain_id": chain_id}
         )
 
+    @classmethod
+    def personal_sign(cls, message: str, *, account: str) -> WalletRequest:
+        """Ask the wallet to sign ``message`` (text, e.g. a Sign-In with Ethereum message) as
+        ``account`` with ``personal_sign`` (EIP-191). The text travels hex-encoded, as MetaMask
+        expects; the wallet shows it decoded. The bridge refuses, with ``UNAUTHORIZED``, when the
+        wallet's account is not ``account``. The reply's result is the 65-byte signature in hex."""
+        return cls(
+            id=_new_id(),
+            method="personal_sign",
+            params={"message": "0x" + message.encode("utf-8").hex(), "account": account},
+        )
+
     def to_wire(self) -> dict[str, Any]:
         return {"id": self.id, "method": self.method, "params": dict(self.params)}
 
@@ -141,7 +153,8 @@ class WalletRequest:
 @dataclass(frozen=True)
 class WalletReply:
     """The wallet's answer to one request. ``result`` is the account (connect), the chain id in
-    hex (switch_chain) or the transaction hash (send_transaction)."""
+    hex (switch_chain), the transaction hash (send_transaction) or the signature
+    (personal_sign)."""
 
     id: str
     ok: bool

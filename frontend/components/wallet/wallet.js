@@ -244,6 +244,19 @@ const METHODS = {
     }
     return String(await wallet.request({ method: "eth_sendTransaction", params: [tx] }));
   },
+
+  // EIP-191 personal_sign of a hex-encoded UTF-8 message (a Sign-In with Ethereum message): the
+  // signature proves the account's key is in this wallet. Python verifies it; this only makes
+  // sure the wallet is asked for the account Python means.
+  async personal_sign(params) {
+    const s = store();
+    const wallet = provider();
+    if (!s.account) throw new WalletError(UNAUTHORIZED, "Connect a wallet first.");
+    if (String(params.account).toLowerCase() !== s.account.toLowerCase()) {
+      throw new WalletError(UNAUTHORIZED, `The wallet's account is ${s.account}, but the sign-in is for ${params.account}.`);
+    }
+    return String(await wallet.request({ method: "personal_sign", params: [params.message, params.account] }));
+  },
 };
 
 async function handle(request) {
