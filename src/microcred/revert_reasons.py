@@ -62,6 +62,14 @@ EXPLANATIONS: dict[str, Callable[[Args], str]] = {
         f"{a['signer']} already signs for issuer {a['issuerId']}, and a key signs for one "
         "institution only"
     ),
+    "IssuerRegistryTextTooLong": lambda a: (
+        f"the text is {a['length']} bytes long; names and profile addresses may have at most "
+        f"{a['max']}"
+    ),
+    "IssuerRegistryTooManySigners": lambda a: (
+        f"issuer {a['issuerId']} already has {a['max']} signer keys, the most an institution may "
+        "have: remove one first"
+    ),
     "IssuerRegistryTemplateExists": lambda a: f"template {a['templateId']} is already published",
     "IssuerRegistryTemplateRetired": lambda a: (
         f"template {a['templateId']} is retired: publish a new one to issue this achievement"
