@@ -18,6 +18,7 @@ help:
 	@echo "make demo-stop  stop a demo left running (a closed terminal, a killed make)"
 	@echo "make test    install what is missing and run every test"
 	@echo "make bench   gas and lookup benchmarks (prints figures)"
+	@echo "make mutation  mutation score of verification.py (mutmut)"
 	@echo "make lint    ruff, mypy"
 	@echo "make slither static analysis of the contracts"
 
@@ -61,6 +62,12 @@ bench: compile
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/load_issue.py
 	$(BIN)/python bench/load_verify_page.py
+	$(BIN)/python bench/timings.py
+
+# Mutation testing of src/microcred/verification.py (mutmut; minutes, not part of `make test`):
+# prints the mutants not killed and the score. Survivors are explained in docs/mutation.md.
+mutation: compile
+	bash tools/mutation.sh
 
 lint: install
 	$(BIN)/ruff check src tests scripts bench frontend tools

@@ -8,6 +8,8 @@ import json
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,38 @@ def funded_keys(count: int = 10) -> tuple[LocalAccount, ...]:
     return tuple(
         Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{n}") for n in range(count)
     )
+
+
+def _rpc(w3: Web3, method: str, *params: Any) -> Any:
+    response = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    if "error" in response:
+        raise RuntimeError(f"{method}: {response['error']}")
+    return response["result"]
+
+
+@contextmanager
+def anvil_restored(w3: Web3) -> Iterator[None]:
+    """Whatever happens inside (a test, even one that fails or is interrupted), anvil is left as
+    it was: ``evm_snapshot`` before; after, the mempool emptied (a snapshot does not hold it),
+    ``evm_revert`` (state, balances, nonces, blocks, the clock), then automine back on and the
+    block gas limit as it was (settings, not state: a revert leaves them).
+
+    Not restored: what lives off chain (stores, journals, proof files) and the snapshot itself
+    (anvil consumes it on revert, so each use takes its own). Suites sharing one anvil wrap every
+    test in it from an autouse fixture::
+
+        @pytest.fixture(autouse=True)
+        def _anvil_restored(net):
+            with anvil_restored(net.w3):
+                yield
+    """
+    gas_limit = int(w3.eth.get_block("latest")["gasLimit"])
+    snapshot = _rpc(w3, "evm_snapshot")
+    try:
+        yield
+    finally:
+        _rpc(w3, "anvil_dropAllTransactions")
+        if not _rpc(w3, "evm_revert", snapshot):
+            raise RuntimeError(f"anvil refused to revert to snapshot {snapshot}")
+        _rpc(w3, "evm_setAutomine", True)
+        _rpc(w3, "evm_setBlockGasLimit", hex(gas_limit))

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _anvil import ANVIL, BUILD, deploy, free_port, funded_keys, start_anvil, stop
+from _anvil import (
+    ANVIL,
+    BUILD,
+    anvil_restored,
+    deploy,
+    free_port,
+    funded_keys,
+    start_anvil,
+    stop,
+)
 from _cli_support import last_line
 from click.testing import CliRunner, Result
 from eth_account import Account
@@ -80,6 +89,17 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         )
     finally:
         stop(process)
+
+
+@pytest.fixture(autouse=True)
+def _anvil_restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the chain leaves it as it found it (snapshot, revert), so a test
+    that fails halfway cannot change what the next one sees. Tests without the chain skip it."""
+    if "net" not in request.fixturenames:
+        yield
+        return
+    with anvil_restored(request.getfixturevalue("net").w3):
+        yield
 
 
 class Runner:

@@ -172,11 +172,31 @@ def test_deployment_pointing_at_no_code_is_a_config_error(net, run, tmp_path):
     assert result.exit_code == 1 and "no contract at the Credential address" in result.stderr
 
 
-def test_debug_shows_the_traceback(net, run, tmp_path):
-    result = run(
-        "--debug", "issuer", "list", ok=False, MICROCRED_DEPLOYMENT=str(tmp_path / "none.json")
+def _microcred(net, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``microcred`` as a user runs it: its own process, its stderr exactly as printed."""
+    env = {k: v for k, v in net.env(**extra).items() if v is not None}
+    return subprocess.run(
+        [sys.executable, "-m", "microcred.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_debug_shows_the_traceback(net, tmp_path):
+    missing = str(tmp_path / "none.json")
+    plain = _microcred(net, "issuer", "list", MICROCRED_DEPLOYMENT=missing)
+    debug = _microcred(net, "--debug", "issuer", "list", MICROCRED_DEPLOYMENT=missing)
+    # Without --debug: one sentence naming the problem, no traceback.
+    assert plain.returncode == 1
+    assert plain.stderr.startswith("Error: ") and "none.json" in plain.stderr
+    assert "Traceback" not in plain.stderr and "File " not in plain.stderr
+    # With --debug: the same error, raised with its traceback (where it came from in microcred).
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last):" in debug.stderr
+    assert "microcred/" in debug.stderr and "ConfigError: " in debug.stderr
+    assert "none.json" in debug.stderr
 
 
 def test_sending_without_a_signer_says_how_to_configure_one(run, fresh_issuer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import hashlib
 import json
 import os
 import subprocess
@@ -287,6 +288,40 @@ def test_token_id_does_not_depend_on_the_process():
         for seed in ("1", "2")
     }
     assert len(ids) == 1
+
+
+# A known answer: one complete credential (every optional field set), its token id and CID written
+# out. Any change to canonicalisation or to what the builders write changes these literals; when a
+# change is meant (a new document format), update them in the same commit and say so.
+KNOWN_TEMPLATE_ID = "0x47549dc042b0fe220d64333bb366f4c273e1a289b9a975b0b3f11bb18064a5ba"
+KNOWN_TOKEN_ID = "0xe8b3ed80bffc9bc677344cceae02ea7ee84449da7eeab466c7b18d7f8baa01e1"
+KNOWN_CID = "bafkreihiwpwybp74tpdhoncmz2xaf2t65bcetwt65k2gnr5rrv7yxkqb4e"
+KNOWN_SIZE = 2525
+
+
+def test_a_fixed_complete_credential_has_a_known_token_id_and_cid(template, issuer):
+    document = credential_of(
+        template,
+        issuer,
+        valid_until=datetime(2028, 3, 1, tzinfo=UTC),
+        evidence=["https://example.org/evidence/42"],
+        recipient_name="Ada Lovelace",
+        replaces=0x1234,
+    )
+    assert f"0x{template.template_id:064x}" == KNOWN_TEMPLATE_ID
+    assert "0x" + hashlib.sha256(document.bytes).hexdigest() == KNOWN_TOKEN_ID
+    assert f"0x{document.token_id:064x}" == KNOWN_TOKEN_ID
+    assert document.cid == cid_of(document.bytes) == KNOWN_CID
+    assert len(document.bytes) == KNOWN_SIZE
+    # Every optional field is in it, so none can change unnoticed.
+    data = json.loads(document.bytes)
+    assert (
+        data["validUntil"] == "2028-03-01T00:00:00Z" and data["validFrom"] == "2026-03-01T09:30:00Z"
+    )
+    assert data["microcred"]["replaces"].endswith("1234")
+    assert data["credentialSubject"]["identifier"][0]["identityHash"] == "Ada Lovelace"
+    assert data["evidence"] == [{"id": "https://example.org/evidence/42", "type": ["Evidence"]}]
+    assert data["issuer"]["url"] == "https://uni.example" and "image" in data
 
 
 def test_unicode_emoji_rtl_and_html_round_trip_as_data(issuer):

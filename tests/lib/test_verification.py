@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 import json
+from dataclasses import replace
 
 import pytest
 from _chain_fixtures import *  # noqa: F403
@@ -11,15 +13,18 @@ from _chain_fixtures import in_days, travel
 from eth_account import Account
 
 import microcred.verification
+from microcred.anchoring import AnchoredCredential, store_manifest
 from microcred.cid import cid_of_token_id
-from microcred.documents import build_credential
+from microcred.documents import build_credential, build_template
 from microcred.errors import InputError
+from microcred.merkle import Leaf, MerkleTree
 from microcred.verification import (
     CHECKS,
     STATUSES,
     Subject,
     parse_subject,
     verify,
+    verify_anchored,
     verify_token,
     verify_wallet,
 )
@@ -45,6 +50,14 @@ def test_a_fresh_credential_is_valid_and_every_check_passes(mc, store, holder, c
     assert all(c.ok for c in credential.checks)
     assert credential.issuer_name == "Example University"
     assert credential.achievement == "Solidity basics"
+    status = mc.credential_status(token)
+    assert (credential.issuer_id, credential.issued_at, credential.expires_at) == (
+        status.issuer_id,
+        status.issued_at,
+        status.expires_at,
+    )
+    assert credential.document is not None and credential.document.token_id == token
+    assert (report.subject, report.chain_id) == (holder, mc.chain_id)
 
 
 def test_json_report_has_the_documented_shape(mc, store, holder, create_credential):
@@ -148,7 +161,17 @@ def test_unknown_token_id_is_not_found(mc, store):
     report = verify(mc, store, Subject(token_id=42))
     [credential] = report.credentials
     assert credential.status == "not_found" and not report.all_valid
-    assert not _checks(credential)["token_exists"].ok
+    checks = _checks(credential)
+    assert (checks["token_exists"].ok, checks["token_exists"].detail) == (
+        False,
+        "no credential with this id was ever issued on this chain",
+    )
+    # Every later check says it could not look, and none claims to have passed.
+    assert (checks["held_by_wallet"].ok, checks["held_by_wallet"].detail) == (
+        False,
+        "not checked: the credential does not exist",
+    )
+    assert not checks["document_hash"].ok and not checks["document_matches_chain"].ok
 
 
 def test_an_empty_wallet_has_nothing_to_report(mc, store, stranger_key):
@@ -187,17 +210,17 @@ def test_subjects_are_addresses_token_ids_or_share_links(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "message"),
     [
-        "",
-        "alice.eth",
-        "0x123g",
-        "https://app.example/verify?x=1",
-        "0x70997970C51812dc3A010C7d01b50e0d17dc79c8",
+        ("", "is neither a wallet address"),
+        ("alice.eth", "is neither a wallet address"),
+        ("0x123g", "is neither a wallet address"),
+        ("https://app.example/verify?x=1", "names neither a credential nor an address"),
+        ("0x70997970C51812dc3A010C7d01b50e0d17dc79c8", "wrong checksum"),
     ],
 )
-def test_bad_subjects_are_refused(text):
-    with pytest.raises(InputError):
+def test_bad_subjects_are_refused(text, message):
+    with pytest.raises(InputError, match=message):
         parse_subject(text)
 
 
@@ -208,7 +231,7 @@ def test_a_renounced_credential_leaves_the_wallet(mc, store, holder, accounts, c
     assert verify_wallet(mc, store, holder).credentials == ()
     [credential] = verify_token(mc, store, token).credentials
     assert credential.status == "not_found"
-    assert "burned" in _checks(credential)["held_by_wallet"].detail
+    assert _checks(credential)["held_by_wallet"].detail == "burned: its holder renounced it"
 
 
 def test_read_state_matches_the_single_reads(mc, holder, create_credential, issuer_id):
@@ -217,3 +240,193 @@ def test_read_state_matches_the_single_reads(mc, holder, create_credential, issu
     assert statuses == mc.credentials([token, 5])
     assert [i.id for i in issuers] == [issuer_id]
     assert now == mc.latest_timestamp()
+
+
+# --------------------------------------------------------------------------------------------------
+# The chain facts a document carries, each compared on its own: a document that is honestly hashed
+# and issued on chain, but names another chain, registry or issuer, is `tampered` with the fact
+# named. One fact differs per case, so removing any single comparison fails exactly one case.
+# --------------------------------------------------------------------------------------------------
+
+
+def _forged_profile(mc, deployed, issuer_id, fact):
+    """The issuer as the registry knows it, with one chain fact changed; and that fact's detail."""
+    from microcred.issuance import issuer_profile
+
+    real = issuer_profile(mc, issuer_id)
+    if fact == "chain id":
+        other = mc.chain_id + 1
+        return replace(real, chain_id=other), f"chain id {other} is not {mc.chain_id}"
+    if fact == "registry":
+        other = deployed.credential.address  # a real contract, just not the registry
+        return replace(real, registry=other), f"registry {other} is not {mc.registry_address}"
+    assert fact == "issuer id"
+    return replace(real, issuer_id=issuer_id + 1), f"issuer id {issuer_id + 1} is not {issuer_id}"
+
+
+def _built_for(profile, mc, store, recipient, *, valid_until=None):
+    """A template and a credential built by the library's builders for ``profile``, stored."""
+    template = build_template(
+        issuer=profile,
+        name="Solidity basics",
+        description="Writes and tests a simple contract.",
+        criteria="Passed the final assessment.",
+        skills=["Solidity"],
+    )
+    document = build_credential(
+        template=template,
+        issuer=profile,
+        recipient=recipient,
+        valid_from=in_days(mc, 0),
+        valid_until=valid_until,
+        evidence=[f"https://example.org/forged/{next(_forged)}"],
+    )
+    store.put(template.bytes)
+    store.put(document.bytes)
+    return document
+
+
+_forged = itertools.count(1)
+CHAIN_FACTS = ["chain id", "registry", "issuer id"]
+
+
+@pytest.mark.parametrize("fact", CHAIN_FACTS)
+def test_a_document_naming_another_chain_fact_is_tampered_with_the_fact_named(
+    mc, store, deployed, issuer_key, issuer_id, holder, fact
+):
+    profile, detail = _forged_profile(mc, deployed, issuer_id, fact)
+    document = _built_for(profile, mc, store, holder)
+    mc.transact(mc.issue_call(holder, document.token_id, 0), issuer_key, action="issue")
+
+    [credential] = verify_token(mc, store, document.token_id).credentials
+    assert credential.status == "tampered"
+    checks = _checks(credential)
+    assert all(c.ok for c in credential.checks[:-1])  # only the comparison fails
+    assert not checks["document_matches_chain"].ok
+    assert checks["document_matches_chain"].detail == detail
+    # Looked up by wallet, the same verdict.
+    assert verify_wallet(mc, store, holder).credentials[0].status == "tampered"
+
+
+def _anchor_one(
+    mc, store, deployed, issuer_key, issuer_id, document, *, expires_at, recipient=None
+):
+    """Anchor ``document`` for real (leaf, tree with a second leaf, manifest in the store, the
+    ``anchor`` transaction) with ``expires_at`` (and ``recipient``, by default the document's) in
+    its leaf; returns its proof."""
+    leaf = Leaf(recipient or document.recipient, document.token_id, expires_at)
+    neighbour = Leaf(Account.create().address, document.token_id ^ 1, 0)
+    tree = MerkleTree([leaf, neighbour])
+    manifest = store_manifest(
+        store,
+        tree=tree,
+        leaves=[leaf, neighbour],
+        chain=mc,
+        issuer_id=issuer_id,
+        template_id=document.template_id,
+    )
+    mc.transact(mc.anchor_call(tree.root, 2, manifest), issuer_key, action="anchor")
+    return AnchoredCredential(
+        chain_id=mc.chain_id,
+        credential=deployed.credential.address,
+        issuer_id=issuer_id,
+        root=tree.root,
+        recipient=leaf.recipient,
+        token_id=leaf.token_id,
+        expires_at=leaf.expires_at,
+        proof=tuple(tree.proof(leaf)),
+        manifest=manifest,
+    )
+
+
+@pytest.mark.parametrize("fact", CHAIN_FACTS)
+def test_an_anchored_document_naming_another_chain_fact_is_tampered(
+    mc, store, deployed, issuer_key, issuer_id, fact
+):
+    learner = Account.create().address
+    profile, detail = _forged_profile(mc, deployed, issuer_id, fact)
+    document = _built_for(profile, mc, store, learner)
+    item = _anchor_one(mc, store, deployed, issuer_key, issuer_id, document, expires_at=0)
+
+    for report in (verify_anchored(mc, store, item), verify_wallet(mc, store, learner)):
+        [credential] = report.credentials
+        assert credential.status == "tampered" and credential.proof == item
+        assert all(c.ok for c in credential.checks[:-1])
+        check = _checks(credential)["document_matches_chain"]
+        assert not check.ok and check.detail == detail
+
+
+def test_an_anchored_document_whose_expiry_is_not_its_leafs_is_tampered(
+    mc, store, deployed, issuer_key, issuer_id, template
+):
+    from microcred.issuance import issuer_profile
+
+    learner = Account.create().address
+    expires = in_days(mc, 30).replace(microsecond=0)
+    document = _built_for(issuer_profile(mc, issuer_id), mc, store, learner, valid_until=expires)
+    written = int(expires.timestamp())
+    later = written + 86400  # what the chain would record on a claim: a day more than the document
+    item = _anchor_one(mc, store, deployed, issuer_key, issuer_id, document, expires_at=later)
+
+    for report in (verify_anchored(mc, store, item), verify_wallet(mc, store, learner)):
+        [credential] = report.credentials
+        assert credential.status == "tampered"
+        assert all(c.ok for c in credential.checks[:-1])
+        check = _checks(credential)["document_matches_chain"]
+        assert not check.ok and check.detail == f"expiry {written} is not the leaf's {later}"
+
+
+def test_an_anchored_document_whose_recipient_is_not_its_leafs_is_tampered(
+    mc, store, deployed, issuer_key, issuer_id
+):
+    from microcred.issuance import issuer_profile
+
+    learner, other = Account.create().address, Account.create().address
+    document = _built_for(issuer_profile(mc, issuer_id), mc, store, other)
+    item = _anchor_one(
+        mc, store, deployed, issuer_key, issuer_id, document, expires_at=0, recipient=learner
+    )
+
+    [credential] = verify_anchored(mc, store, item).credentials
+    assert credential.status == "tampered"
+    assert all(c.ok for c in credential.checks[:-1])
+    check = _checks(credential)["document_matches_chain"]
+    assert not check.ok and check.detail == f"recipient {other} is not the leaf's {learner}"
+
+
+def test_the_anchored_checks_pass_for_a_document_that_matches_its_leaf(
+    mc, store, deployed, issuer_key, issuer_id
+):
+    """The control for the cases above: built and anchored the same way, with the leaf's facts."""
+    from microcred.issuance import issuer_profile
+
+    learner = Account.create().address
+    expires = in_days(mc, 30).replace(microsecond=0)
+    document = _built_for(issuer_profile(mc, issuer_id), mc, store, learner, valid_until=expires)
+    item = _anchor_one(
+        mc, store, deployed, issuer_key, issuer_id, document, expires_at=int(expires.timestamp())
+    )
+    report = verify_anchored(mc, store, item)
+    assert (report.subject, report.chain_id) == (f"0x{document.token_id:064x}", mc.chain_id)
+    [credential] = report.credentials
+    assert credential.status == "anchored"
+    assert _checks(credential)["document_matches_chain"].detail == (
+        "recipient, expiry, chain, registry and issuer match the anchored leaf"
+    )
+
+
+def test_a_proof_file_naming_another_issuer_than_the_anchors_is_not_found(
+    mc, store, deployed, issuer_key, issuer_id
+):
+    """A proof file is the learner's to hand around: one that says another institution anchored
+    the root (its issuerId edited) does not verify as that institution's."""
+    from microcred.issuance import issuer_profile
+
+    learner = Account.create().address
+    document = _built_for(issuer_profile(mc, issuer_id), mc, store, learner)
+    item = _anchor_one(mc, store, deployed, issuer_key, issuer_id, document, expires_at=0)
+    [credential] = verify_anchored(mc, store, replace(item, issuer_id=issuer_id + 1)).credentials
+    assert credential.status == "not_found"
+    check = _checks(credential)["root_anchored"]
+    assert not check.ok
+    assert check.detail == f"the root was anchored by issuer {issuer_id}, not {issuer_id + 1}"

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _anvil import ANVIL, BUILD, deploy, free_port, funded_keys, start_anvil, stop
+from _anvil import (
+    ANVIL,
+    BUILD,
+    anvil_restored,
+    deploy,
+    free_port,
+    funded_keys,
+    start_anvil,
+    stop,
+)
 from click.testing import CliRunner, Result
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -99,6 +108,18 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         stop(process)
 
 
+@pytest.fixture(autouse=True)
+def _anvil_restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the chain leaves it as it found it (snapshot, revert; see
+    ``_anvil.anvil_restored``), so a test that fails halfway cannot change what the next one sees:
+    state, nonces, the clock, the mempool, automine. Tests without the chain skip it."""
+    if "net" not in request.fixturenames:
+        yield
+        return
+    with anvil_restored(request.getfixturevalue("net").w3):
+        yield
+
+
 @dataclass(frozen=True)
 class Issuer:
     id: int
@@ -116,6 +137,16 @@ _serial = itertools.count(1)
 @pytest.fixture
 def issuer(net: Net) -> Issuer:
     """A newly accredited issuer with its own funded signer key and one published template."""
+    return new_issuer(net)
+
+
+@pytest.fixture
+def other_issuer(net: Net) -> Issuer:
+    """A second accredited institution, with its own key and template: the hostile one."""
+    return new_issuer(net)
+
+
+def new_issuer(net: Net) -> Issuer:
     key = Account.create()
     net.rpc("anvil_setBalance", key.address, hex(10**21))
     number = next(_serial)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -297,16 +296,16 @@ def test_a_bad_csv_through_the_cli_exits_2_and_sends_nothing(net, issuer, run, t
     assert "line 3" in result.stderr and "line 4" in result.stderr
 
 
-def test_ten_thousand_valid_rows_parse_in_seconds():
+def test_ten_thousand_valid_rows_parse():
+    """Every row read, in order, with its line; how long it takes is `bench/timings.py`'s."""
     wallets = _wallets(10_000)
     text = "address,expires,evidence\n" + "".join(
         f"{w},2030-06-30,https://example.org/e/{n}\n" for n, w in enumerate(wallets)
     )
-    started = time.perf_counter()
     rows = read_csv_text(text)
-    elapsed = time.perf_counter() - started
     assert len(rows) == 10_000 and rows[-1].line == 10_001
-    assert elapsed < 10, f"10,000 rows took {elapsed:.1f} s"
+    assert [r.address for r in rows] == wallets
+    assert rows[123].evidence == ("https://example.org/e/123",)
 
 
 # --------------------------------------------------------------------------------------------------
