@@ -60,6 +60,7 @@ test-anvil: compile
 bench: compile
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/index_sync.py
 	$(BIN)/python bench/load_issue.py
 	$(BIN)/python bench/load_verify_page.py
 	$(BIN)/python bench/timings.py

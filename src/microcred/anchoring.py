@@ -42,6 +42,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from .chain import Anchor, AnchoredBatch, Chain, checksum
+from .deployment import Deployment
 from .errors import (
     ContentNotFound,
     InputError,
@@ -66,6 +67,7 @@ __all__ = [
     "find_anchored",
     "find_proof",
     "load_proof",
+    "read_batch",
     "revoke_anchored_call",
     "store_manifest",
     "waiting_for",
@@ -437,7 +439,7 @@ _ENTRY_FIELDS = {"recipient", "tokenId", "expiresAt", "proof"}
 
 
 def _entries(
-    store: Store, chain: Chain, batch: AnchoredBatch, page: _Page, timeout: float | None
+    store: Store, deployment: Deployment, batch: AnchoredBatch, page: _Page, timeout: float | None
 ) -> Iterator[AnchoredCredential]:
     data = _read_json(store, page.cid, timeout)
     if (
@@ -458,8 +460,8 @@ def _entries(
             {
                 **entry,
                 "format": PROOF_FORMAT,
-                "chainId": chain.chain_id,
-                "credential": chain.deployment.credential.address,
+                "chainId": deployment.chain_id,
+                "credential": deployment.credential.address,
                 "issuerId": batch.issuer_id,
                 "root": _hex32(batch.root),
                 "manifest": batch.manifest,
@@ -484,7 +486,7 @@ def _search(
             found = [
                 item
                 for page in pages
-                for item in _entries(store, chain, batch, page, timeout)
+                for item in _entries(store, chain.deployment, batch, page, timeout)
                 if keep(item)
             ]
         except MicrocredError as err:
@@ -507,6 +509,19 @@ def _search(
         return []
     with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(readable))) as pool:
         return list(pool.map(one, readable))
+
+
+def read_batch(
+    store: Store, deployment: Deployment, batch: AnchoredBatch, *, timeout: float | None = None
+) -> list[AnchoredCredential]:
+    """Every entry of ``batch``'s manifest, each field checked as :func:`waiting_for` checks it
+    (what the credential index keeps, read once per batch); :class:`MicrocredError` naming what
+    is wrong with the manifest otherwise. Entries are not yet checked against the root."""
+    return [
+        item
+        for page in _index(store, batch, timeout)
+        for item in _entries(store, deployment, batch, page, timeout)
+    ]
 
 
 def waiting_for(

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 from .anchoring import AnchoredCredential, waiting_for
@@ -32,6 +32,9 @@ from .cid import cid_of_token_id
 from .documents import CredentialDocument, parse_credential
 from .errors import ContentMismatch, DocumentError, InputError, StorageError
 from .storage import Store
+
+if TYPE_CHECKING:
+    from .index import CredentialIndex
 
 __all__ = [
     "CHECKS",
@@ -426,19 +429,37 @@ def verify(
     store: Store,
     subject: Subject,
     *,
+    index: CredentialIndex | None = None,
     fetch_timeout: float = FETCH_TIMEOUT,
 ) -> Report:
-    """Verify a wallet's credentials, or one credential, against the chain and the documents."""
+    """Verify a wallet's credentials, or one credential, against the chain and the documents.
+
+    For a wallet, ``index`` (:class:`microcred.index.CredentialIndex`) finds the token ids and
+    anchored entries that name it (discovery only: every one is then judged by the chain and
+    its document, and what the chain does not confirm for this wallet is left out). Without an
+    index the chain's history is scanned from the deployment block, which only a node that
+    answers any ``eth_getLogs`` range allows (a local chain, tests)."""
     waiting: list[AnchoredCredential] = []
     unread: list[str] = []
+    reasons: dict[int, str] | None = None
+    anchored_reasons: dict[tuple[bytes, int], str] | None = None
     if subject.address is not None:
-        token_ids, batches = chain.wallet_logs(subject.address)
         wallet: str | None = subject.address
-        found = waiting_for(chain, store, subject.address, batches=batches, timeout=fetch_timeout)
-        for batch in found:
-            waiting += batch.credentials
-            if batch.error:
-                unread.append(f"anchored batch 0x{batch.batch.root.hex()}: {batch.error}")
+        if index is not None:
+            found = index.wallet(subject.address)
+            token_ids = found.token_ids
+            waiting = list(dict.fromkeys(found.anchored))
+            unread = list(found.warnings)
+            reasons, anchored_reasons = dict(found.reasons), dict(found.anchored_reasons)
+        else:
+            token_ids, batches = chain.wallet_logs(subject.address)
+            found_batches = waiting_for(
+                chain, store, subject.address, batches=batches, timeout=fetch_timeout
+            )
+            for batch in found_batches:
+                waiting += batch.credentials
+                if batch.error:
+                    unread.append(f"anchored batch 0x{batch.batch.root.hex()}: {batch.error}")
     else:
         assert subject.token_id is not None
         token_ids = [subject.token_id]
@@ -451,19 +472,36 @@ def verify(
     statuses, issuers, now = chain.read_state(
         [*token_ids, *(i.token_id for i in waiting)], issuer_ids={i.issuer_id for i in waiting}
     )
+    if index is not None and reasons is None:
+        revoked = [s.token_id for s in statuses if s.revoked]
+        reasons, anchored_reasons = index.revocation_reasons(revoked) if revoked else ({}, {})
     in_wallet, pending = statuses[: len(token_ids)], statuses[len(token_ids) :]
     claimable = _claimable(chain, list(zip(waiting, pending, strict=True)))
+    active = {i.id for i in issuers if i.active}
+    # Discovery is not evidence: an entry whose root this chain does not hold for its issuer,
+    # or whose issuer is suspended (its batches cannot be claimed), is not offered at all.
+    claimable = [
+        entry
+        for entry in claimable
+        if entry[2][0].exists
+        and entry[2][0].issuer_id == entry[0].issuer_id
+        and (index is None or entry[0].issuer_id in active)
+    ]
     # A copy another issuer minted into this wallet after the batch was public is not the learner's
     # credential: the rightful entry is shown instead, and its claim will displace the copy.
     displaced = {item.token_id for item, _, _ in claimable}
     if wallet is not None:
-        # A credential its holder renounced (burned) is no longer in the wallet.
-        in_wallet = [s for s in in_wallet if s.holder is not None]
+        # Only what the chain says this wallet holds now: a credential its holder renounced
+        # (burned) is no longer in it, and an id the index (or a stale row) names for this
+        # wallet but the chain does not is not this wallet's credential.
+        in_wallet = [s for s in in_wallet if s.holder == wallet]
     in_wallet = [s for s in in_wallet if s.token_id not in displaced]
     report = _verify_statuses(
-        chain, store, in_wallet, issuers, now, wallet, subject_text, fetch_timeout
+        chain, store, in_wallet, issuers, now, wallet, subject_text, fetch_timeout, reasons
     )
-    extra = _rightful(_anchored_reports(chain, store, claimable, issuers, now, fetch_timeout))
+    extra = _rightful(
+        _anchored_reports(chain, store, claimable, issuers, now, fetch_timeout, anchored_reasons)
+    )
     return Report(
         subject=subject_text,
         chain_id=chain.chain_id,
@@ -532,17 +570,26 @@ def verify_anchored(
     store: Store,
     item: AnchoredCredential,
     *,
+    index: CredentialIndex | None = None,
     fetch_timeout: float = FETCH_TIMEOUT,
 ) -> Report:
     """Verify a credential given with its proof file: ``anchored`` if it checks out and is not in
-    a wallet yet; once claimed, exactly as :func:`verify_token` (the token is then the truth)."""
+    a wallet yet; once claimed, exactly as :func:`verify_token` (the token is then the truth).
+    ``index``: where revocation reasons are read (else from the chain's logs)."""
     subject = f"0x{item.token_id:064x}"
     statuses, issuers, now = chain.read_state([item.token_id], issuer_ids=[item.issuer_id])
+    reasons, anchored_reasons = (
+        index.revocation_reasons([item.token_id]) if index is not None else (None, None)
+    )
     claimable = _claimable(chain, [(item, statuses[0])])
     if not claimable:
         # Claimed (or otherwise minted for good): the token is the truth now.
-        return _verify_statuses(chain, store, statuses, issuers, now, None, subject, fetch_timeout)
-    report = _anchored_reports(chain, store, claimable, issuers, now, fetch_timeout)
+        return _verify_statuses(
+            chain, store, statuses, issuers, now, None, subject, fetch_timeout, reasons
+        )
+    report = _anchored_reports(
+        chain, store, claimable, issuers, now, fetch_timeout, anchored_reasons
+    )
     return Report(subject=subject, chain_id=chain.chain_id, credentials=tuple(report))
 
 
@@ -553,13 +600,17 @@ def _anchored_reports(
     issuer_list: Sequence[Issuer],
     now: int,
     fetch_timeout: float,
+    known_reasons: dict[tuple[bytes, int], str] | None = None,
 ) -> list[CredentialReport]:
     """Reports on anchored credentials a claim could still mint, through
     :data:`ANCHORED_CHECKS`. Revocation is the entry's in its own batch (``revokeAnchored``),
     never the token id's: another issuer's batch or copy with the same id does not count."""
     issuers = {i.id: i for i in issuer_list}
     revoked = [(item.root, item.token_id) for item, _, (_, at) in pending if at]
-    reasons = chain.anchored_revocation_reasons(revoked) if revoked else {}
+    if known_reasons is not None:
+        reasons = known_reasons
+    else:
+        reasons = chain.anchored_revocation_reasons(revoked) if revoked else {}
     gathered = []
     for item, _status, (anchor, revoked_at) in pending:
         # What a claim would mint: the anchor's issuer and time, the leaf's expiry.
@@ -631,10 +682,14 @@ def _verify_statuses(
     wallet: str | None,
     subject: str,
     fetch_timeout: float,
+    known_reasons: dict[int, str] | None = None,
 ) -> Report:
     issuers = {i.id: i for i in issuer_list}
     revoked = [s.token_id for s in statuses if s.revoked]
-    reasons = chain.revocation_reasons(revoked) if revoked else {}
+    if known_reasons is not None:
+        reasons = known_reasons  # found with the credentials (the index and the tail)
+    else:
+        reasons = chain.revocation_reasons(revoked) if revoked else {}
     gathered = [
         Evidence(
             token_id=s.token_id,

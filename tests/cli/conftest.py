@@ -57,6 +57,8 @@ class Net:
             "MICROCRED_RPC_URL": self.rpc_url,
             "MICROCRED_DEPLOYMENT": str(self.deployment_path),
             "MICROCRED_STORE": f"local:{self.store_dir}",
+            # The credential index beside the test's store, never in the checkout's .microcred/.
+            "MICROCRED_INDEX_URL": f"sqlite:///{self.store_dir.parent / 'index.sqlite'}",
             "MICROCRED_PRIVATE_KEY": key.key.hex() if key else None,
             "MICROCRED_ACCOUNT": None,
         }

@@ -183,6 +183,10 @@ def app_env(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("MICROCRED_RPC_URL", world.rpc_url)
     monkeypatch.setenv("MICROCRED_DEPLOYMENT", str(world.deployment_path))
     monkeypatch.setenv("MICROCRED_STORE", f"local:{world.store_dir}")
+    # The credential index beside the test's store, never in the checkout's .microcred/.
+    monkeypatch.setenv(
+        "MICROCRED_INDEX_URL", f"sqlite:///{world.store_dir.parent / 'index.sqlite'}"
+    )
     monkeypatch.setenv("MICROCRED_PUBLIC_URL", "https://verify.example.org")
     monkeypatch.delenv("MICROCRED_DEMO_SIGNER_KEY", raising=False)
     st.cache_resource.clear()

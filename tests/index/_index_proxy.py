@@ -39,7 +39,9 @@ class ProxyConfig:
     every_nth_429: int | None = None
     retry_after: str = "0"
     refuse_all_logs: bool = False
-    requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # one per HTTP request ("batch" for a list)
+    batched: list[list[str]] = field(default_factory=list)  # the methods of each batch
+    log_queries: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
 
 
@@ -84,7 +86,19 @@ class Proxy:
         self.config.refused += 1
         return {"jsonrpc": "2.0", "id": body.get("id"), "error": {"code": code, "message": message}}
 
+    def _block(self, tag: str) -> int:
+        if tag in ("latest", "pending", "safe", "finalized"):
+            return int(
+                self._forward(
+                    {"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []}
+                )["result"],
+                16,
+            )
+        return 0 if tag == "earliest" else int(tag, 16)
+
     def answer(self, body: Any) -> tuple[int, dict[str, str], Any]:
+        """One HTTP request: a 429 for the whole of it every Nth request; else each JSON-RPC
+        call of it (a batch is a list) answered as the provider would."""
         config = self.config
         with self._lock:
             config.requests.append(
@@ -93,17 +107,27 @@ class Proxy:
             count = len(config.requests)
         if config.every_nth_429 and count % config.every_nth_429 == 0:
             return 429, {"Retry-After": config.retry_after}, {"error": "Too Many Requests"}
-        if not isinstance(body, dict) or body.get("method") != "eth_getLogs":
-            return 200, {}, self._forward(body)
+        if isinstance(body, list):
+            with self._lock:
+                config.batched.append([item.get("method") for item in body])
+            return 200, {}, [self._one(item) for item in body]
+        return 200, {}, self._one(body)
+
+    def _one(self, body: dict[str, Any]) -> Any:
+        config = self.config
+        if body.get("method") != "eth_getLogs":
+            return self._forward(body)
+        with self._lock:
+            config.log_queries.append(body["params"][0])
         if config.refuse_all_logs:
-            return 200, {}, self._error(body, -32000, "Block range limit exceeded.")
+            return self._error(body, -32000, "Block range limit exceeded.")
         query = body["params"][0]
-        first = int(query["fromBlock"], 16)
-        last = int(query["toBlock"], 16)
+        first = self._block(query.get("fromBlock", "earliest"))
+        last = self._block(query.get("toBlock", "latest"))
         span = last - first + 1
         if config.provider and span > config.range_cap:
             code, text = RANGE_REFUSALS[config.provider]
-            return 200, {}, self._error(body, code, text.format(cap=config.range_cap, span=span))
+            return self._error(body, code, text.format(cap=config.range_cap, span=span))
         answer = self._forward(body)
         logs = answer.get("result") or []
         if config.result_cap is not None and len(logs) > config.result_cap:
@@ -111,14 +135,10 @@ class Proxy:
             # first log past it.
             cut = int(logs[config.result_cap]["blockNumber"], 16) - 1
             suggestion = f"[{hex(first)}, {hex(max(first, cut))}]"
-            return (
-                200,
-                {},
-                self._error(
-                    body,
-                    -32005,
-                    f"query returned more than {config.result_cap} results. "
-                    f"Try with this block range {suggestion}.",
-                ),
+            return self._error(
+                body,
+                -32005,
+                f"query returned more than {config.result_cap} results. "
+                f"Try with this block range {suggestion}.",
             )
-        return 200, {}, answer
+        return answer

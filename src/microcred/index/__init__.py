@@ -10,20 +10,39 @@ comes from the chain and the document hash.
 >>> # sync(engine, deployment, rpc, read_manifest=store_reader(store, deployment),
 >>> #      confirmations=settings.confirmations, log_range=settings.log_range)
 >>> # found = credentials_of(engine, deployment, wallet, rpc=rpc, read_manifest=...)
+>>> # or, as the CLI and the web app do: index = CredentialIndex.open(chain, store)
 """
 
 from .database import open_index
 from .lock import IndexBusy, writer_lock
 from .logs import LogFetcher, Refusal, classify_refusal
-from .lookup import IndexStatus, MintedCredential, WalletCredentials, credentials_of, status
+from .lookup import (
+    IndexStatus,
+    MintedCredential,
+    WalletCredentials,
+    anchored_entry,
+    credentials_of,
+    status,
+)
 from .manifests import ManifestReader, ManifestUnreadable, store_reader
 from .migrations import LATEST_VERSION, current_version, migrate
-from .rpc import HttpRpc, JsonRpc, ProviderRpc, RetryingRpc, rpc_for
+from .rpc import (
+    HttpRpc,
+    JsonRpc,
+    ProviderRpc,
+    RetryingRpc,
+    call_batch,
+    rpc_for,
+    tolerate_rate_limits,
+)
+from .service import BackgroundSync, CredentialIndex
 from .settings import IndexSettings, default_url
 from .sync import SyncReport, reset, sync
 
 __all__ = [
     "LATEST_VERSION",
+    "BackgroundSync",
+    "CredentialIndex",
     "HttpRpc",
     "IndexBusy",
     "IndexSettings",
@@ -38,6 +57,8 @@ __all__ = [
     "RetryingRpc",
     "SyncReport",
     "WalletCredentials",
+    "anchored_entry",
+    "call_batch",
     "classify_refusal",
     "credentials_of",
     "current_version",
@@ -49,5 +70,6 @@ __all__ = [
     "status",
     "store_reader",
     "sync",
+    "tolerate_rate_limits",
     "writer_lock",
 ]

@@ -29,7 +29,9 @@ __all__ = [
     "RetryingRpc",
     "RpcError",
     "RpcUnreachable",
+    "call_batch",
     "rpc_for",
+    "tolerate_rate_limits",
 ]
 
 #: Longest wait honoured from a ``Retry-After`` header: a provider asking for more is treated as
@@ -61,9 +63,31 @@ class RpcUnreachable(ChainError):
 
 
 class JsonRpc(Protocol):
-    """What the index needs from a node: one method call, its ``result`` or an exception."""
+    """What the index needs from a node: one method call, its ``result`` or an exception.
+    Transports that can also send a JSON-RPC batch have ``batch`` (see :func:`call_batch`)."""
 
     def call(self, method: str, params: list[Any]) -> Any: ...
+
+
+#: One answer of a batch: the result, or the error the node gave for that request.
+Answer = Any
+
+
+def _one_by_one(rpc: JsonRpc, calls: list[tuple[str, list[Any]]]) -> list[Answer]:
+    answers: list[Answer] = []
+    for method, params in calls:
+        try:
+            answers.append(rpc.call(method, params))
+        except RpcError as err:
+            answers.append(err)
+    return answers
+
+
+def call_batch(rpc: JsonRpc, calls: list[tuple[str, list[Any]]]) -> list[Answer]:
+    """``calls`` in ONE round trip where the transport batches (one at a time otherwise): each
+    answer is its result or the :class:`RpcError` the node gave for that request alone."""
+    batch = getattr(rpc, "batch", None)
+    return list(batch(calls)) if batch is not None else _one_by_one(rpc, calls)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -132,6 +156,43 @@ class HttpRpc:
         # Providers answer refused queries with HTTP 200 or 4xx alike: the JSON-RPC error decides.
         return _result(payload)
 
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Answer]:
+        """One HTTP request with every call (a JSON-RPC batch); answers in call order."""
+        first = next(self._ids)
+        body = [
+            {"jsonrpc": "2.0", "id": first + n, "method": method, "params": params}
+            for n, (method, params) in enumerate(calls)
+        ]
+        for _ in calls[1:]:
+            next(self._ids)
+        try:
+            answer = self._client.post(self.url, json=body)
+        except httpx.TimeoutException as err:
+            raise RpcUnreachable(f"The RPC node did not answer a batch in time ({err}).") from None
+        except httpx.TransportError as err:
+            raise RpcUnreachable(f"Cannot reach the RPC node ({type(err).__name__}).") from None
+        if answer.status_code == 429:
+            raise RateLimited(
+                f"HTTP 429 {answer.reason_phrase}", _retry_after(answer.headers.get("Retry-After"))
+            )
+        try:
+            payload = answer.json()
+        except ValueError:
+            raise RpcUnreachable(
+                f"The RPC node answered HTTP {answer.status_code} without JSON-RPC."
+            ) from None
+        if not isinstance(payload, list):  # the node refused the batch as a whole
+            _result(payload)
+            raise RpcUnreachable("The RPC node answered a batch with a single answer.")
+        by_id = {item.get("id"): item for item in payload if isinstance(item, dict)}
+        answers: list[Answer] = []
+        for n in range(len(calls)):
+            try:
+                answers.append(_result(by_id.get(first + n)))
+            except RpcError as err:
+                answers.append(err)
+        return answers
+
     def close(self) -> None:
         self._client.close()
 
@@ -178,7 +239,7 @@ class RetryingRpc:
         last: ChainError | None = None
         for attempt in range(self.attempts):
             try:
-                return self.inner.call(method, params)
+                return self._send(method, params)
             except RateLimited as err:
                 last = err
                 if err.retry_after is not None and err.retry_after > MAX_RETRY_AFTER:
@@ -199,3 +260,44 @@ class RetryingRpc:
             f"The RPC node kept refusing {method} ({detail}) after {self.attempts} tries: "
             "wait and run the sync again, or use an RPC provider with a higher rate limit."
         )
+
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Answer]:
+        """:func:`call_batch` through the inner transport, the whole batch retried as one."""
+        methods = ",".join(dict.fromkeys(method for method, _ in calls))
+        return self.call(f"batch:{methods}", [calls])  # type: ignore[no-any-return]
+
+    def _send(self, method: str, params: list[Any]) -> Any:
+        if method.startswith("batch:"):
+            return call_batch(self.inner, params[0])
+        return self.inner.call(method, params)
+
+
+def tolerate_rate_limits(w3: Any, *, attempts: int = 6, max_wait: float = MAX_RETRY_AFTER) -> Any:
+    """``w3`` with its HTTP provider's JSON-RPC batches retried on HTTP 429 (honouring
+    ``Retry-After``) and on connection errors: web3 retries single requests itself, never a
+    batch, and the chain reads of a lookup are one batch. Returns ``w3``."""
+    provider = w3.provider
+    send = getattr(provider, "make_batch_request", None)
+    if send is None or getattr(send, "_microcred_retrying", False):
+        return w3
+
+    def retrying(requests: Any) -> Any:
+        for attempt in range(attempts):
+            try:
+                return send(requests)
+            except Exception as err:  # noqa: BLE001 - requests' errors, whichever library
+                response = getattr(err, "response", None)
+                status = getattr(response, "status_code", None)
+                unreachable = type(err).__name__ in ("ConnectionError", "Timeout", "ReadTimeout")
+                if (status != 429 and not unreachable) or attempt + 1 == attempts:
+                    raise
+                headers = getattr(response, "headers", None) or {}
+                wait = _retry_after(headers.get("Retry-After")) if status == 429 else None
+                if wait is None:
+                    wait = min(max_wait, 0.25 * 2**attempt)
+                time.sleep(min(wait, max_wait))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    retrying._microcred_retrying = True  # type: ignore[attr-defined]
+    provider.make_batch_request = retrying
+    return w3

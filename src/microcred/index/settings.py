@@ -2,7 +2,8 @@
 confirmations. Environment first, then per-network defaults.
 
 - ``MICROCRED_INDEX_URL``: a SQLAlchemy URL; ``postgresql+psycopg://user:pw@host/db`` when several
-  app servers share one index. Default: ``sqlite:///.microcred/index-<chainId>.sqlite``.
+  app servers share one index. Default: ``sqlite:///.microcred/index-<chainId>.sqlite``
+  (``index-<chainId>-<genesis>.sqlite`` on local chains).
 - ``MICROCRED_INDEX_LOG_RANGE``: blocks per ``eth_getLogs`` to start with (the fetcher adapts).
 - ``MICROCRED_INDEX_CONFIRMATIONS``: blocks behind the head the index stays (0 on local chains).
 """
@@ -42,9 +43,12 @@ DEFAULT_LOG_RANGE = 2_000
 DEFAULT_CONFIRMATIONS = 12
 
 
-def default_url(chain_id: int, root: Path | None = None) -> str:
-    """``sqlite:///<root>/.microcred/index-<chainId>.sqlite`` (``root``: the current folder)."""
-    path = (root or Path.cwd()) / ".microcred" / f"index-{chain_id}.sqlite"
+def default_url(chain_id: int, root: Path | None = None, genesis: str | None = None) -> str:
+    """``sqlite:///<root>/.microcred/index-<chainId>[-<genesis>].sqlite`` (``root``: the current
+    folder; ``genesis``: a tag of the genesis block, given for local chains, which are started
+    afresh with the same chain id and contract addresses)."""
+    name = f"index-{chain_id}-{genesis}" if genesis else f"index-{chain_id}"
+    path = (root or Path.cwd()) / ".microcred" / f"{name}.sqlite"
     return f"sqlite:///{path}"
 
 
@@ -69,13 +73,18 @@ class IndexSettings:
 
     @classmethod
     def for_chain(
-        cls, chain_id: int, environ: Mapping[str, str] | None = None, root: Path | None = None
+        cls,
+        chain_id: int,
+        environ: Mapping[str, str] | None = None,
+        root: Path | None = None,
+        *,
+        genesis: str | None = None,
     ) -> IndexSettings:
         env = os.environ if environ is None else environ
         log_range = _int(env, "MICROCRED_INDEX_LOG_RANGE", 1)
         confirmations = _int(env, "MICROCRED_INDEX_CONFIRMATIONS", 0)
         return cls(
-            url=env.get("MICROCRED_INDEX_URL", "").strip() or default_url(chain_id, root),
+            url=env.get("MICROCRED_INDEX_URL", "").strip() or default_url(chain_id, root, genesis),
             log_range=log_range or STARTING_LOG_RANGE.get(chain_id, DEFAULT_LOG_RANGE),
             confirmations=(
                 confirmations

@@ -226,7 +226,8 @@ def _read_all(
 
 
 def _unread_text(manifest: str, root: str, error: BaseException | str) -> str:
-    return f"manifest {manifest} of batch {root} could not be read: {error}"
+    # Worded as lookups without the index worded it: scripts may match "anchored batch 0x".
+    return f"anchored batch {root}: manifest {manifest} could not be read: {error}"
 
 
 class _Syncer:
