@@ -16,7 +16,12 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-st.set_page_config(page_title="microcred", page_icon=":material/verified:", layout="wide")
+# A local file, served by this app: a Material icon as favicon is fetched from a font host, and
+# the page makes no request to any other host.
+st.set_page_config(page_title="microcred", page_icon=str(HERE / "favicon.png"), layout="wide")
+# Streamlit's uploaders state their own cap ("200MB per file"); each uploader's label states the
+# real limit of its kind instead (upload_limits), so the generic one is hidden.
+st.html("<style>[data-testid='stFileUploaderDropzoneInstructions'] span {display: none;}</style>")
 
 pages = {
     "Check credentials": [

@@ -16,6 +16,7 @@ import io
 import math
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -34,7 +35,8 @@ from microcred.anchoring import PAGE_SIZE, AnchoredCredential
 from microcred.chain import Chain
 from microcred.cid import cid_of_token_id
 from microcred.config import Settings
-from microcred.errors import InputError, MicrocredError
+from microcred.errors import MicrocredError
+from microcred.index import BackgroundSync, CredentialIndex
 from microcred.storage import Store, gateways_from_env, open_store
 
 P = ParamSpec("P")
@@ -130,12 +132,53 @@ def _report_json(report: verification.Report) -> dict[str, Any]:
     return data
 
 
+# ----------------------------------------------------------------------- the credential index
+# Lookups find a wallet's credentials in the index (discovery only: every verdict is the chain's
+# and the documents'). One thread per process keeps it in sync; pages never wait for it: they
+# read what is indexed plus the chain's tail up to the head. Another process syncing the same
+# index (several app servers on one PostgreSQL) is fine: this one then only reads.
+
+#: Seconds between two syncs of the background writer.
+INDEX_SYNC_INTERVAL = 5.0
+_writers: dict[tuple[str, int, str], BackgroundSync] = {}
+_writers_lock = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _index() -> CredentialIndex:
+    return CredentialIndex.open(chain(), store())
+
+
+def credential_index() -> CredentialIndex:
+    """The index, its background writer started (once per process and index)."""
+    try:
+        index = _index()
+    except MicrocredError as err:
+        raise UserFacingError(str(err)) from err
+    index_writer(index)
+    return index
+
+
+def index_writer(index: CredentialIndex | None = None) -> BackgroundSync:
+    """The one background writer of ``index`` in this process (started on first call; a cleared
+    Streamlit cache does not start a second one)."""
+    index = index or _index()
+    key = (str(index.engine.url), index.deployment.chain_id, index.deployment.credential.address)
+    with _writers_lock:
+        writer = _writers.get(key)
+        if writer is None or not writer.alive:
+            writer = BackgroundSync(index, interval=INDEX_SYNC_INTERVAL)
+            _writers[key] = writer
+        return writer
+
+
 @_friendly
 def verify(subject_text: str) -> dict[str, Any]:
     """The report of ``verify --json`` for a wallet (with its anchored credentials waiting to be
-    claimed) or a credential id, plus each credential's document."""
+    claimed) or a credential id, plus each credential's document; found through the index."""
     subject = verification.parse_subject(subject_text)
-    return _report_json(verification.verify(chain(), store(), subject))
+    report = verification.verify(chain(), store(), subject, index=credential_index())
+    return _report_json(report)
 
 
 @_friendly
@@ -162,7 +205,8 @@ def verify_proof(proof: dict[str, Any]) -> dict[str, Any]:
     """The report of one anchored credential given by its proof file: ``anchored`` while it waits
     to be claimed, and verified like any other credential once it is in a wallet."""
     item = AnchoredCredential.from_json(proof)
-    data = _report_json(verification.verify_anchored(chain(), store(), item))
+    report = verification.verify_anchored(chain(), store(), item, index=credential_index())
+    data = _report_json(report)
     for entry in data["credentials"]:
         if entry["holder"] is None and entry["proof"] is None:
             entry["proof"] = item.to_json()
@@ -270,7 +314,7 @@ def templates_of(issuer_id: int) -> list[dict[str, Any]]:
 @_friendly
 def activity() -> list[dict[str, Any]]:
     """Credentials issued and revoked per day and issuer, for the Registry charts."""
-    return [event.to_json() for event in chain().activity()]
+    return [event.to_json() for event in credential_index().activity()]
 
 
 # -------------------------------------------------------------------------------------- writing
@@ -285,7 +329,8 @@ def registrar_tx(action: str, **kwargs: Any) -> dict[str, Any]:
 @_friendly
 def revoke_tx(token_id: int, reason: str, *, issuer_id: int) -> dict[str, Any]:
     """Calldata revoking a credential: by its id once it is on chain; one still waiting in an
-    anchored batch of ``issuer_id`` is found in the batch manifests and revoked with its proof."""
+    anchored batch of ``issuer_id`` is found through the credential index and revoked with its
+    proof (the contract checks the proof: the index only finds it)."""
     status = chain().credential_status(token_id)
     shown = f"0x{token_id:064x}"
     # Minted by this institution: revoked by id. Anything else can only be an entry of one of
@@ -294,18 +339,18 @@ def revoke_tx(token_id: int, reason: str, *, issuer_id: int) -> dict[str, Any]:
         if status.revoked:
             raise UserFacingError(f"Credential {shown} is already revoked: nothing to do.")
         return chain().unsigned(chain().credential.functions.revoke(token_id, reason))
-    try:
-        item = anchoring.find_anchored(chain(), store(), token_id, issuer_id=issuer_id)
-    except InputError:
+    item = credential_index().anchored_entry(token_id, issuer_id=issuer_id)
+    if item is None:
         if status.exists:
             raise UserFacingError(
                 f"Credential {shown} was issued by another institution (issuer "
                 f"{status.issuer_id}): only its issuer can revoke it."
-            ) from None
+            )
         raise UserFacingError(
             f"No credential {shown} was issued by your institution, directly or in one of its "
-            "anchored batches: check the id."
-        ) from None
+            "anchored batches: check the id (a batch anchored in the last seconds may not be "
+            "indexed yet: try again in a minute)."
+        )
     return chain().unsigned(anchoring.revoke_anchored_call(chain(), item, reason))
 
 
@@ -564,3 +609,137 @@ def document_cid(token_id: int) -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------- before preparing
+# Checks that turn what the chain would refuse (or what nobody meant) into a sentence before any
+# wallet prompt: duplicates, a bad CSV row, the credential about to be revoked, the last signer.
+
+
+@_friendly
+def review_recipients_csv(data: bytes) -> list[issuance.CsvRow]:
+    """Every row of an uploaded CSV with its problem beside it (None for a good row); a file that
+    cannot be read as a whole (not UTF-8, no ``address`` column, unknown columns) is refused."""
+    return issuance.review_csv_text(issuance.decode_csv(data), now=chain().latest_timestamp())
+
+
+@_friendly
+def duplicates_of(
+    *, issuer_id: int, template_id: int, recipients: Sequence[issuance.Recipient]
+) -> dict[int, Any]:
+    """Rows (by index) naming a learner on an earlier row, or a learner who already holds a valid
+    credential of the template (:mod:`microcred.duplicates`)."""
+    from microcred.duplicates import find_duplicates
+
+    return find_duplicates(
+        chain(), store(), template_id=template_id, issuer_id=issuer_id, recipients=recipients
+    )
+
+
+def run_results(
+    *,
+    recipients: Sequence[issuance.Recipient],
+    token_ids: Sequence[str],
+    already: Sequence[str] = (),
+    skipped: Sequence[Any] = (),
+    skipped_recipients: Sequence[issuance.Recipient] = (),
+    anchored: bool = False,
+) -> list[dict[str, str]]:
+    """The run's results, one row per learner (:mod:`microcred.results`), as table rows."""
+    from dataclasses import asdict
+
+    from microcred import results
+
+    rows = results.run_results(
+        public_url(),
+        recipients=recipients,
+        token_ids=[int(t, 16) for t in token_ids],
+        already=[int(t, 16) for t in already],
+        skipped=skipped,
+        skipped_recipients=skipped_recipients,
+        anchored=anchored,
+    )
+    return [{k: ("" if v is None else str(v)) for k, v in asdict(r).items()} for r in rows]
+
+
+def results_csv(rows: Sequence[dict[str, str]]) -> str:
+    from microcred import results
+
+    return results.results_csv(
+        [results.ResultRow(**{**r, "line": int(r["line"]) if r["line"] else None}) for r in rows]
+    )
+
+
+@_friendly
+def revocation(token_id: int, reason: str, *, issuer_id: int) -> dict[str, Any]:
+    """What a revocation will touch, checked first (:func:`revoke_tx`: unknown, already revoked,
+    another institution's), with the calldata: the credential's achievement, learner and dates,
+    for the page to show before asking for confirmation."""
+    tx = revoke_tx(token_id, reason, issuer_id=issuer_id)
+    status = chain().credential_status(token_id)
+    facts: dict[str, Any] = {
+        "tokenId": f"0x{token_id:064x}",
+        "achievement": None,
+        "learner": status.holder,
+        "issuedAt": status.issued_at or None,
+        "expiresAt": status.expires_at or None,
+        "anchored": not (status.exists and status.issuer_id == issuer_id),
+    }
+    if facts["anchored"]:
+        item = anchoring.find_anchored(chain(), store(), token_id, issuer_id=issuer_id)
+        facts["learner"] = item.recipient
+        facts["expiresAt"] = item.expires_at or None
+        facts["issuedAt"] = chain().anchor_of(item.root).anchored_at or None
+    try:
+        from microcred.documents import parse_credential
+
+        document = parse_credential(store().get(cid_of_token_id(token_id)))
+        facts["achievement"] = document.achievement_name
+    except MicrocredError:
+        pass  # the chain's facts are enough to decide; the name is a courtesy
+    return {"tx": tx, "credential": facts}
+
+
+@_friendly
+def registry_action(action: str, **kwargs: Any) -> dict[str, Any]:
+    """:func:`registrar_tx`, after the checks the contract would make, as sentences: no wallet is
+    asked to sign a transaction that can only revert."""
+    issuer_id = kwargs.get("issuer_id")
+    if issuer_id is not None:
+        record = chain().issuer(int(issuer_id))
+        name = f"{record.name} (#{record.id})"
+        if action == "suspend" and not record.active:
+            raise UserFacingError(f"{name} is suspended already: nothing to do.")
+        if action == "reinstate" and record.active:
+            raise UserFacingError(f"{name} is active: there is nothing to reinstate.")
+        if action in ("add_signer", "remove_signer"):
+            from microcred.chain import checksum
+
+            address = checksum(str(kwargs.get("address", "")), what="signer address")
+            signers = {s.lower() for s in record.signers}
+            if action == "add_signer" and address.lower() in signers:
+                raise UserFacingError(f"{address} is a signer of {name} already.")
+            if action == "remove_signer":
+                if address.lower() not in signers:
+                    raise UserFacingError(
+                        f"{address} is not a signer of {name}: check the address."
+                    )
+                if len(signers) == 1:
+                    raise UserFacingError(
+                        f"{address} is the last signer of {name}: add another signer first, then "
+                        "remove this one (an institution always keeps one)."
+                    )
+    return registrar_tx(action, **kwargs)
+
+
+@_friendly
+def retire_template_tx(template_id: int, *, issuer_id: int) -> dict[str, Any]:
+    """Calldata retiring one of ``issuer_id``'s published templates (it then awards nothing new;
+    credentials already issued keep citing it)."""
+    record = chain().template(template_id)
+    shown = f"0x{template_id:064x}"
+    if not record.exists or record.issuer_id != issuer_id:
+        raise UserFacingError(f"Template {shown} is not one of your institution's: check the id.")
+    if record.status == "retired":
+        raise UserFacingError(f"Template {shown} is retired already: nothing to do.")
+    return chain().unsigned(chain().registry.functions.retireTemplate(template_id))

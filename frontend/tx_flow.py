@@ -150,14 +150,24 @@ def _signed_in_as(page: str, account: str) -> bool:
 
 
 def transaction_flow(
-    flow: str, sender: Sender, wallet: WalletState, txs: Sequence[dict[str, Any]], *, label: str
+    flow: str,
+    sender: Sender,
+    wallet: WalletState,
+    txs: Sequence[dict[str, Any]],
+    *,
+    label: str,
+    action: str = "",
 ) -> list[dict[str, Any]] | None:
     """Send ``txs`` one after another from ``sender``; returns the confirmed receipts when all
-    are done, None while waiting (for the wallet, or for the user to start)."""
+    are done, None while waiting (for the wallet, or for the user to start).
+
+    ``action`` names what is sent (a page passes the digest of the inputs it prepared from): the
+    flow starts over, its wallet request forgotten, when it changes, so a reply or a click meant
+    for one prepared action is never taken for another's."""
     state_key = f"{flow}_tx_state"
     state = st.session_state.get(state_key)
-    if state is None or state["txs"] != list(txs):
-        state = {"txs": list(txs), "done": [], "request": None}
+    if state is None or state["txs"] != list(txs) or state.get("action") != action:
+        state = {"txs": list(txs), "done": [], "request": None, "action": action}
         st.session_state[state_key] = state
     done: list[dict[str, Any]] = state["done"]
     total = len(state["txs"])

@@ -64,16 +64,49 @@ def verdict_badge(status: str) -> None:
     st.badge(label, color=colour, icon=icon)  # type: ignore[arg-type]
 
 
+def check_label(name: str) -> str:
+    """A check's name as people read it: ``document_matches_chain`` -> "Document matches chain"."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+_REVOKED_AT = re.compile(r"^revoked (\d{4}-\d\d-\d\dT[\d:]+Z)")
+
+
+def revoked_on(credential: dict[str, Any]) -> str | None:
+    """When a credential was revoked, from its ``not_revoked`` check (which the chain's revocation
+    time feeds), as a date people read; None if it was not."""
+    for check in credential.get("checks") or []:
+        if check["name"] == "not_revoked" and not check["ok"]:
+            found = _REVOKED_AT.match(str(check.get("detail") or ""))
+            return when(found.group(1)) if found else None
+    return None
+
+
 def checks_table(checks: list[dict[str, Any]]) -> None:
-    rows = [
-        {
-            "check": c["name"],
-            "result": "passed" if c["ok"] else "failed",
-            "detail": c.get("detail") or "",
-        }
-        for c in checks
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    """The checks behind a verdict. The table keeps each check's name (what ``verify --json``
+    prints) and shows it as people read it ("Document matches chain")."""
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        [
+            {
+                "check": c["name"],
+                "result": "passed" if c["ok"] else "failed",
+                "detail": c.get("detail") or "",
+            }
+            for c in checks
+        ],
+        columns=["check", "result", "detail"],
+    )
+    st.dataframe(rows.style.format({"check": check_label}), hide_index=True, width="stretch")
+
+
+def upload_label(what: str, kind: Any) -> str:
+    """An uploader's label with the real limit of its kind (upload_limits). Streamlit's own text
+    states only its global cap (a file over the real limit must reach the page to get the
+    page's sentence), so app.py hides that text."""
+    return f"{what} (at most {kind.limit_text})"
 
 
 def error(message: str) -> None:

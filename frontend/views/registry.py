@@ -82,7 +82,7 @@ if registrar:
         signers = st.text_area("Signer addresses (one per line)", key="registry_signers")
         if st.form_submit_button("Prepare accreditation", type="primary"):
             try:
-                tx = services.registrar_tx(
+                tx = services.registry_action(
                     "register",
                     name=name.strip(),
                     profile_uri=profile.strip(),
@@ -102,10 +102,10 @@ if registrar:
         reinstate = cols[1].form_submit_button("Prepare reinstatement")
         try:
             if suspend and target is not None:
-                tx = services.registrar_tx("suspend", issuer_id=target, reason=reason.strip())
+                tx = services.registry_action("suspend", issuer_id=target, reason=reason.strip())
                 run("registry_status", tx, "Suspend", "Suspended.")
             if reinstate and target is not None:
-                tx = services.registrar_tx("reinstate", issuer_id=target)
+                tx = services.registry_action("reinstate", issuer_id=target)
                 run("registry_status", tx, "Reinstate", "Reinstated.")
         except services.UserFacingError as err:
             error(str(err))
@@ -129,12 +129,12 @@ if manageable:
         remove = cols[1].form_submit_button("Prepare: remove signer")
         try:
             if add:
-                tx = services.registrar_tx(
+                tx = services.registry_action(
                     "add_signer", issuer_id=issuer_id, address=address.strip()
                 )
                 run("registry_signer", tx, "Add signer", "Signer added.")
             if remove:
-                tx = services.registrar_tx(
+                tx = services.registry_action(
                     "remove_signer", issuer_id=issuer_id, address=address.strip()
                 )
                 run("registry_signer", tx, "Remove signer", "Signer removed.")

@@ -4,11 +4,19 @@ an anchored credential not claimed yet, from its proof file."""
 from __future__ import annotations
 
 import json
+from types import ModuleType
 
-import services
 import streamlit as st
-from ui import checks_table, error, link, md, verdict_badge, when
+from ui import checks_table, error, link, md, revoked_on, upload_label, verdict_badge, when
 from upload_limits import PROOF_FILE, UploadRefused, help_text, read_upload
+
+
+def _services() -> ModuleType:
+    """The library door, imported when first needed: it pulls in web3 and the chain clients
+    (~2 s on a cold start), and the landing page draws its form without them."""
+    import services
+
+    return services
 
 
 def _subject_from_query() -> str:
@@ -32,12 +40,15 @@ def render() -> None:
         )
         submitted = st.form_submit_button("Verify", type="primary", key="verify_submit")
     proof_file = st.file_uploader(
-        "…or the proof file of an anchored credential not yet in a wallet (JSON)",
+        upload_label(
+            "…or the proof file of an anchored credential not yet in a wallet (JSON)", PROOF_FILE
+        ),
         type=["json"],
         key="verify_proof",
         help=help_text(PROOF_FILE),
     )
     if proof_file is not None:
+        services = _services()
         try:
             with st.spinner("Checking the proof, the chain and the document…"):
                 proof = services.read_proof_file(read_upload(proof_file, PROOF_FILE))
@@ -47,6 +58,7 @@ def render() -> None:
     subject = (subject or "").strip()
     if not subject or not (submitted or initial):
         return
+    services = _services()
     try:
         with st.spinner("Checking the chain and the documents…"):
             report = services.verify(subject)
@@ -63,6 +75,14 @@ def render_report(report: dict, *, source: str = "subject") -> None:
     if not credentials:
         st.info(f"No credentials found for {md(report['subject'])}.", icon=":material/search_off:")
         return
+    if source == "subject" and all(never_issued(c) for c in credentials):
+        # Asked about one id that the chain never saw: there is nothing to show a card about.
+        st.info(
+            f"No credential with this id on this chain: {md(report['subject'])}. Check the id "
+            "(or the share link) with whoever sent it.",
+            icon=":material/search_off:",
+        )
+        return
     counts: dict[str, int] = {}
     for credential in credentials:
         counts[credential["status"]] = counts.get(credential["status"], 0) + 1
@@ -72,7 +92,20 @@ def render_report(report: dict, *, source: str = "subject") -> None:
         credential_card(credential, chain_id=report["chainId"], source=source)
 
 
+def never_issued(credential: dict) -> bool:
+    """The chain has no record of this id at all (not revoked, not burned: never issued)."""
+    first = next(iter(credential.get("checks") or []), None)
+    return (
+        credential["status"] == "not_found"
+        and not credential.get("proof")
+        and first is not None
+        and first["name"] == "token_exists"
+        and not first["ok"]
+    )
+
+
 def credential_card(credential: dict, *, chain_id: int, source: str) -> None:
+    services = _services()
     token_id = credential["tokenId"]
     issuer = credential.get("issuer") or {}
     # An anchored credential not claimed yet: nobody holds it, its proof names the recipient.
@@ -89,6 +122,8 @@ def credential_card(credential: dict, *, chain_id: int, source: str) -> None:
             )
         with top[1]:
             verdict_badge(credential["status"])
+            if revoked := revoked_on(credential):
+                st.markdown(f"Revoked on {revoked}")
             if credential.get("revocationReason"):
                 st.markdown(f"Reason: {md(credential['revocationReason'])}")
         cols = st.columns(2)

@@ -13,8 +13,9 @@ success, 1 failure (for ``verify``: some credential is not valid), 2 bad input.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,20 +31,21 @@ from .anchoring import (
     AnchoredCredential,
     claim,
     claimable,
-    find_anchored,
     find_proof,
     load_proof,
     revoke_anchored,
-    waiting_for,
 )
 from .chain import Chain, checksum
 from .cid import cid_of_token_id
 from .config import DEFAULT_RPC_URL, DEFAULT_STORE, Settings, load_signer
 from .documents import parse_template
+from .duplicates import DEFAULT_POLICY, POLICIES, Duplicate, Policy
 from .errors import InputError, MicrocredError
+from .index import CredentialIndex, tolerate_rate_limits
 from .issuance import (
     BATCH_SIZE,
     DEFAULT_JOURNAL_DIR,
+    Recipient,
     anchor_bulk,
     create_template,
     issue_bulk,
@@ -53,6 +55,7 @@ from .issuance import (
 )
 from .issuance import Progress as IssuanceProgress
 from .redaction import redact
+from .results import DEFAULT_PUBLIC_URL, run_results, write_results
 from .storage import LocalStore, Store, export_objects, open_store, push_objects
 from .untrusted import DOCUMENT, parse_untrusted
 from .verification import parse_subject, verify, verify_anchored
@@ -79,12 +82,22 @@ class App:
         self.debug = debug
         self._chain: Chain | None = None
         self._store: Store | None = None
+        self._index: CredentialIndex | None = None
 
     @property
     def chain(self) -> Chain:
         if self._chain is None:
-            self._chain = self.settings.chain()
+            # Free tiers answer HTTP 429: web3 retries single requests, this adds its batches.
+            self._chain = self.settings.chain(tolerate_rate_limits(self.settings.web3()))
         return self._chain
+
+    def index(self) -> CredentialIndex:
+        """The credential index, brought up to the head first (a progress bar while a long
+        history is read, the first time); another process syncing it is fine: it is read."""
+        if self._index is None:
+            self._index = CredentialIndex.open(self.chain, self.store)
+            _sync_with_progress(self._index, label="Indexing credentials")
+        return self._index
 
     @property
     def store(self) -> Store:
@@ -438,6 +451,17 @@ class _RichProgress(IssuanceProgress):
         self.progress.advance(self.task, amount)
 
 
+def _results_path(journal: Path) -> Path:
+    """The default results file: beside the run's journal, named after it."""
+    return journal.with_name(journal.stem + ".results.csv")
+
+
+def _echo_skipped(skipped: Sequence[Duplicate], recipients: Sequence[Recipient]) -> None:
+    for duplicate, recipient in zip(skipped, recipients, strict=True):
+        where = f"line {recipient.line}" if recipient.line else f"row {duplicate.index + 1}"
+        click.echo(f"Skipped {where} ({duplicate.address}): {duplicate.reason}.")
+
+
 @cli.command("issue")
 @click.option("--template", "template_id", required=True, help="Template id (0x + 64 hex).")
 @click.option("--to", "recipient", default=None, help="The learner's wallet address.")
@@ -465,6 +489,22 @@ class _RichProgress(IssuanceProgress):
     show_default=True,
     help="With --anchor: where the proof files are written (<root>/<tokenId>.json).",
 )
+@click.option(
+    "--duplicates",
+    type=click.Choice(POLICIES),
+    default=DEFAULT_POLICY,
+    show_default=True,
+    help="With --csv: a learner on an earlier line, or already holding a valid credential of "
+    "the template, is skipped (listed) or issued anyway.",
+)
+@click.option(
+    "--results",
+    "results_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --csv: the results CSV (learner, credential, status, share link); default: "
+    "next to the journal, <journal>.results.csv.",
+)
 @pass_app
 def issue(
     app: App,
@@ -479,13 +519,17 @@ def issue(
     anchor: bool,
     journal_dir: Path,
     proofs_dir: Path,
+    duplicates: Policy,
+    results_file: Path | None,
 ) -> None:
     """Issue one credential (--to) and print its token id last, or many from a CSV (--csv).
 
     The CSV has a column `address` and optionally `expires`, `evidence`, `name`. A bulk run is
     resumable: run the same command again after an interruption. With --anchor the whole CSV is
     committed in one transaction (a Merkle root, printed last); each learner then claims their
-    credential with its proof file (`microcred claim`).
+    credential with its proof file (`microcred claim`). Duplicates (a learner on an earlier
+    line, or holding a valid credential of the template already) are skipped and listed unless
+    --duplicates issue; a results CSV (one row per line of the file) is written, its path printed.
     """
     if (recipient is None) == (csv_file is None):
         raise InputError("Give either --to ADDRESS or --csv FILE.")
@@ -495,6 +539,7 @@ def issue(
     if csv_file is not None:
         if expires or evidence or name or replaces:
             raise InputError("With --csv, put expires, evidence and name in the file's columns.")
+        public_url = os.environ.get("MICROCRED_PUBLIC_URL") or DEFAULT_PUBLIC_URL
         chain, store = app.chain, app.store
         recipients = read_csv(csv_file, now=chain.latest_timestamp())
         signer = app.signer()
@@ -515,12 +560,25 @@ def issue(
                     journal_dir=journal_dir,
                     proofs_dir=proofs_dir,
                     progress=_RichProgress(bar),
+                    duplicates=duplicates,
                 )
+            _echo_skipped(anchored.skipped, anchored.skipped_recipients)
             done = f"in {anchored.tx_hash}" if anchored.tx_hash else "by an earlier run"
             click.echo(f"{anchored.total} credential(s) anchored {done}.")
             click.echo(f"Manifest: ipfs://{anchored.manifest}")
             click.echo(f"Proofs: {anchored.proofs_dir}")
             click.echo(f"Journal: {anchored.journal}")
+            rows = run_results(
+                public_url,
+                recipients=anchored.recipients,
+                token_ids=anchored.token_ids,
+                skipped=anchored.skipped,
+                skipped_recipients=anchored.skipped_recipients,
+                anchored=True,
+            )
+            assert anchored.journal is not None
+            written = write_results(results_file or _results_path(anchored.journal), rows)
+            click.echo(f"Results: {written}")
             click.echo(anchored.root_hex)
             return
         with Progress(*columns, console=_stderr, transient=True) as bar:
@@ -533,12 +591,26 @@ def issue(
                 journal_dir=journal_dir,
                 batch_size=batch_size,
                 progress=_RichProgress(bar),
+                duplicates=duplicates,
             )
+        _echo_skipped(result.skipped, result.skipped_recipients)
         click.echo(
             f"{result.total} credential(s): {len(result.issued)} issued now in "
-            f"{len(result.transactions)} transaction(s), {len(result.already)} issued before."
+            f"{len(result.transactions)} transaction(s), {len(result.already)} issued before"
+            + (f", {len(result.skipped)} duplicate(s) skipped." if result.skipped else ".")
         )
         click.echo(f"Journal: {result.journal}")
+        rows = run_results(
+            public_url,
+            recipients=result.recipients,
+            token_ids=result.token_ids,
+            already=result.already,
+            skipped=result.skipped,
+            skipped_recipients=result.skipped_recipients,
+        )
+        assert result.journal is not None
+        written = write_results(results_file or _results_path(result.journal), rows)
+        click.echo(f"Results: {written}")
         return
     assert recipient is not None
     result_one = issue_one(
@@ -573,14 +645,22 @@ def _anchored(
     app: App, credential: str, proofs_dir: Path, *, issuer_id: int | None = None
 ) -> AnchoredCredential:
     """An anchored credential from a proof file, or by token id: its proof file under
-    ``proofs_dir``, else its entry in the batch manifests on IPFS."""
+    ``proofs_dir``, else its entry in the credential index (read from the batch manifests)."""
     if Path(credential).is_file():
         return load_proof(credential)
     token_id = _token_id(credential)
     try:
         return load_proof(find_proof(token_id, proofs_dir))
     except InputError:
-        return find_anchored(app.chain, app.store, token_id, issuer_id=issuer_id)
+        pass
+    found = app.index().anchored_entry(token_id, issuer_id=issuer_id)
+    if found is None:
+        whose = f" of issuer {issuer_id}" if issuer_id is not None else ""
+        raise InputError(
+            f"No anchored batch{whose} holds the credential {_hex(token_id)}: check the id, "
+            "or give its proof file."
+        )
+    return found
 
 
 @cli.command("revoke")
@@ -624,10 +704,10 @@ def claim_command(app: App, credential: str, proofs_dir: Path) -> None:
     text = credential.strip()
     if not Path(text).is_file() and len(text) == 42 and text.lower().startswith("0x"):
         wallet = checksum(text, what="wallet address")
-        items = [
-            i for batch in waiting_for(app.chain, app.store, wallet) for i in batch.credentials
-        ]
-        todo = claimable(app.chain, items)
+        found = app.index().wallet(wallet)
+        for warning in found.warnings:
+            _stderr.print(f"Not checked: {warning}", markup=False)
+        todo = claimable(app.chain, list(dict.fromkeys(found.anchored)))
         if not todo:
             _stderr.print(f"Nothing to claim for {wallet}.", markup=False)
             return
@@ -662,9 +742,10 @@ def verify_command(app: App, subject: str, as_json: bool) -> None:
     credentials for the wallet), not a failure of those found.
     """
     if subject.lower().endswith(".json") or Path(subject).is_file():
-        report = verify_anchored(app.chain, app.store, load_proof(subject))
+        item = load_proof(subject)
+        report = verify_anchored(app.chain, app.store, item, index=app.index())
     else:
-        report = verify(app.chain, app.store, parse_subject(subject))
+        report = verify(app.chain, app.store, parse_subject(subject), index=app.index())
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -752,6 +833,108 @@ def store_export(app: App, directory: Path) -> None:
 def store_push(app: App, target: str) -> None:
     """Add every object to TARGET (kubo:<url> or pinning:<url>)."""
     _transfer(push_objects, _local(app), open_store(target), "Pushed")
+
+
+# --------------------------------------------------------------------------------------------------
+# index
+# --------------------------------------------------------------------------------------------------
+
+
+def _sync_with_progress(index: CredentialIndex, *, label: str, rebuild: bool = False) -> Any:
+    """Sync (or rebuild) ``index`` with a progress bar on stderr, shown once there is a history
+    to read (more than a few blocks behind); None when another process holds the writer lock."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=_stderr, transient=True) as bar:
+        task: Any = None
+
+        def progress(synced: int, target: int) -> None:
+            nonlocal task
+            start = index.deployment.start_block
+            if task is None:
+                task = bar.add_task(label, total=max(1, target - start + 1))
+            bar.update(task, completed=max(0, synced - start + 1))
+
+        action = index.rebuild if rebuild else index.sync
+        return action(progress)
+
+
+@cli.group("index")
+def index_group() -> None:
+    """The credential index: what finds a wallet's credentials (discovery only; every verdict is
+    the chain's). Kept in .microcred/index-<chainId>.sqlite, or MICROCRED_INDEX_URL."""
+
+
+def _print_sync(report: Any) -> None:
+    if report is None:
+        click.echo("Another process is syncing this index: nothing to do here.")
+        return
+    click.echo(
+        f"Synced to block {report.synced_block} (head {report.head}): {report.events} event(s) "
+        f"in {report.chunks} chunk(s), {report.manifests_read} manifest(s) read."
+    )
+    for unread in report.unread_manifests:
+        _stderr.print(f"Not read yet: {unread}", markup=False)
+
+
+@index_group.command("sync")
+@click.option("--follow", is_flag=True, help="Keep syncing as blocks come (Ctrl-C stops).")
+@click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds between.")
+@pass_app
+def index_sync(app: App, follow: bool, interval: float) -> None:
+    """Bring the index up to the chain's head (minus MICROCRED_INDEX_CONFIRMATIONS)."""
+    import time
+
+    index = CredentialIndex.open(app.chain, app.store)
+    _print_sync(_sync_with_progress(index, label="Indexing credentials"))
+    while follow:
+        time.sleep(interval)
+        report = index.sync()
+        if report is not None and report.chunks:
+            _print_sync(report)
+
+
+@index_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+def index_status(app: App, as_json: bool) -> None:
+    """How far the index is and what it holds (reads it; does not sync)."""
+    index = CredentialIndex.open(app.chain, app.store)
+    info = index.status()
+    head = int(app.chain.w3.eth.block_number)
+    data = {
+        "url": index.engine.url.render_as_string(hide_password=True),
+        "chainId": app.chain.chain_id,
+        "syncedBlock": info.synced_block,
+        "head": head,
+        "minted": info.minted,
+        "batches": info.batches,
+        "anchoredEntries": info.anchored_entries,
+        "unreadManifests": list(info.unread_manifests),
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    synced = "never synced" if info.synced_block is None else f"block {info.synced_block}"
+    click.echo(f"Index {data['url']}: {synced} of {head}.")
+    click.echo(
+        f"{info.minted} minted, {info.batches} anchored batch(es) with "
+        f"{info.anchored_entries} entries."
+    )
+    for unread in info.unread_manifests:
+        _stderr.print(f"Not read yet: {unread}", markup=False)
+
+
+@index_group.command("rebuild")
+@pass_app
+def index_rebuild(app: App) -> None:
+    """Forget the index of this deployment and read the chain again from its start block."""
+    index = CredentialIndex.open(app.chain, app.store)
+    _print_sync(_sync_with_progress(index, label="Rebuilding the index", rebuild=True))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,9 +27,9 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 
@@ -49,11 +49,15 @@ from .merkle import Leaf, MerkleTree
 from .replacement import FeePolicy, sign_replacement
 from .storage import Store
 
+if TYPE_CHECKING:  # duplicates builds on this module: imported where used
+    from .duplicates import Duplicate
+
 __all__ = [
     "AnchorPlan",
     "AnchorResult",
     "BATCH_SIZE",
     "CSV_COLUMNS",
+    "CsvRow",
     "DEFAULT_JOURNAL_DIR",
     "BulkResult",
     "IssueResult",
@@ -77,6 +81,9 @@ __all__ = [
     "prepare",
     "read_csv",
     "read_csv_text",
+    "review_csv",
+    "review_csv_text",
+    "end_of_day",
     "settle",
     "settle_in_flight",
 ]
@@ -115,12 +122,23 @@ class Recipient:
         }
 
 
+def end_of_day(day: date) -> datetime:
+    """The last second of ``day`` in UTC: an expiry date names the last day a credential is
+    valid, in a CSV, on the command line and in the web app's date picker alike.
+
+    >>> end_of_day(date(2027, 6, 30)).isoformat()
+    '2027-06-30T23:59:59+00:00'
+    """
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_date(text: str, *, what: str = "expiry date") -> datetime:
-    """``YYYY-MM-DD`` -> that day at 00:00 UTC (the moment the credential expires)."""
+    """``YYYY-MM-DD`` -> the end of that day, 23:59:59 UTC (:func:`end_of_day`)."""
     try:
-        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
         raise InputError(f"The {what} {text!r} is not a date like 2027-06-30.") from None
+    return end_of_day(day)
 
 
 def decode_csv(data: bytes) -> str:
@@ -159,26 +177,44 @@ def _delimiter(text: str) -> str:
     return ";" if ";" in header and "," not in header else ","
 
 
-def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> list[Recipient]:
-    """Recipients from a CSV: column ``address``, optionally ``expires``, ``evidence``, ``name``;
-    comma- or semicolon-separated (told apart by the header row).
+@dataclass(frozen=True)
+class CsvRow:
+    """One row of a recipients CSV as read: its line, its cells as written, and either the
+    recipient it describes or the problem that stops it (never both)."""
 
-    Every bad row is reported (with its line number) in one :class:`InputError`; with ``now`` (the
-    chain's time) an expiry that is not after it is a bad row too.
-    """
+    line: int
+    cells: dict[str, str]
+    recipient: Recipient | None
+    problem: str | None = None
+
+
+def _csv_text(source: str | Path | io.TextIOBase) -> str:
     if isinstance(source, str | Path):
         try:
             data = Path(source).read_bytes()
         except OSError as err:
             raise InputError(f"Cannot read the CSV file {source}: {err.strerror}.") from None
-        text = decode_csv(data)
-    else:
-        try:
-            text = source.read()
-        except UnicodeDecodeError:
-            raise InputError(
-                "The CSV file is not UTF-8 text: save it as UTF-8 (CSV UTF-8) and try again."
-            ) from None
+        return decode_csv(data)
+    try:
+        return str(source.read())
+    except UnicodeDecodeError:
+        raise InputError(
+            "The CSV file is not UTF-8 text: save it as UTF-8 (CSV UTF-8) and try again."
+        ) from None
+
+
+def review_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> list[CsvRow]:
+    """Every row of a recipients CSV with its problem beside it (None for a good row): what a
+    preview shows. Column ``address``, optionally ``expires``, ``evidence``, ``name``; comma- or
+    semicolon-separated (told apart by the header row); an expiry is the end of its day (UTC).
+
+    A file that cannot be read as a whole (not UTF-8, no ``address`` column, unknown columns,
+    no rows) is an :class:`InputError`. A row is bad when a cell is (address and its checksum,
+    date), when its expiry is not after ``now`` (the chain's time, when given), or when it
+    repeats an earlier row exactly (the same credential twice). The same address on two lines
+    with different cells is not a bad row: :mod:`microcred.duplicates` flags it.
+    """
+    text = _csv_text(source)
     reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
     columns = [c.strip() for c in reader.fieldnames or []]
     if "address" not in columns:
@@ -189,46 +225,60 @@ def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> l
             f"The CSV file has unknown column(s) {', '.join(unknown)}: "
             f"use {', '.join(CSV_COLUMNS)}."
         )
-    recipients: list[Recipient] = []
-    problems: list[str] = []
+    rows: list[CsvRow] = []
     seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
-        if not any(row.values()):
+        cells = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(cells.values()):
             continue
         try:
             recipient = Recipient(
-                address=checksum(row.get("address", ""), what="address"),
-                expires=parse_date(row["expires"]) if row.get("expires") else None,
-                evidence=tuple(row["evidence"].split()) if row.get("evidence") else (),
-                name=row.get("name") or None,
+                address=checksum(cells.get("address", ""), what="address"),
+                expires=parse_date(cells["expires"]) if cells.get("expires") else None,
+                evidence=tuple(cells["evidence"].split()) if cells.get("evidence") else (),
+                name=cells.get("name") or None,
                 line=line,
             )
         except InputError as err:
-            problems.append(f"line {line}: {err}")
+            rows.append(CsvRow(line, cells, None, str(err)))
             continue
         if now is not None and recipient.expires and recipient.expires.timestamp() <= now:
-            problems.append(f"line {line}: the expiry {row['expires']} is not in the future")
+            problem = f"the expiry {cells['expires']} is not in the future"
+            rows.append(CsvRow(line, cells, None, problem))
             continue
         key = json.dumps(recipient.key(), sort_keys=True)
         if key in seen:
-            problems.append(f"line {line}: repeats line {seen[key]} (the same credential twice)")
+            problem = f"repeats line {seen[key]} (the same credential twice)"
+            rows.append(CsvRow(line, cells, None, problem))
             continue
         seen[key] = line
-        recipients.append(recipient)
+        rows.append(CsvRow(line, cells, recipient))
+    if not rows:
+        raise InputError("The CSV file has no rows: nothing to issue.")
+    return rows
+
+
+def read_csv(source: str | Path | io.TextIOBase, *, now: int | None = None) -> list[Recipient]:
+    """The recipients of a CSV (see :func:`review_csv`); every bad row is reported (with its
+    line number) in one :class:`InputError`."""
+    rows = review_csv(source, now=now)
+    problems = [f"line {row.line}: {row.problem}" for row in rows if row.problem]
     if problems:
         raise InputError(
             f"{len(problems)} bad row(s) in the CSV file, nothing was sent: " + "; ".join(problems)
         )
-    if not recipients:
-        raise InputError("The CSV file has no rows: nothing to issue.")
-    return recipients
+    return [row.recipient for row in rows if row.recipient is not None]
 
 
 def read_csv_text(text: str, *, now: int | None = None) -> list[Recipient]:
     """:func:`read_csv` of CSV text (an upload in the web app)."""
     return read_csv(io.StringIO(text), now=now)
+
+
+def review_csv_text(text: str, *, now: int | None = None) -> list[CsvRow]:
+    """:func:`review_csv` of CSV text (an upload in the web app)."""
+    return review_csv(io.StringIO(text), now=now)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -549,16 +599,25 @@ _SETTLED = ("confirmed", "replaced", "dropped")
 
 
 def journal_key(
-    chain: Chain, signer: str, template_id: int, recipients: Sequence[Recipient]
+    chain: Chain,
+    signer: str,
+    template_id: int,
+    recipients: Sequence[Recipient],
+    *,
+    duplicates: str = "issue",
 ) -> str:
-    """The digest naming a run's journal: same chain, contract, signer, template and rows."""
-    material = {
+    """The digest naming a run's journal: same chain, contract, signer, template, rows and
+    duplicates policy ("issue", what runs did before duplicates were looked for, adds nothing:
+    their journals still resume)."""
+    material: dict[str, Any] = {
         "chainId": chain.chain_id,
         "credential": chain.deployment.credential.address,
         "signer": signer,
         "template": f"0x{template_id:064x}",
         "rows": [r.key() for r in recipients],
     }
+    if duplicates != "issue":
+        material["duplicates"] = duplicates
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
@@ -675,10 +734,67 @@ class BulkResult:
     already: list[int] = field(default_factory=list)  # on chain before this run
     transactions: list[str] = field(default_factory=list)
     journal: Path | None = None
+    #: The recipients issued to, aligned with ``token_ids``.
+    recipients: list[Recipient] = field(default_factory=list)
+    #: Rows left out as duplicates, and those rows' recipients (aligned).
+    skipped: list[Duplicate] = field(default_factory=list)
+    skipped_recipients: list[Recipient] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return len(self.token_ids)
+
+
+def _skip_duplicates(
+    ctx: IssuingContext,
+    journal: Journal,
+    recipients: Sequence[Recipient],
+    policy: str,
+) -> tuple[list[Recipient], list[Duplicate]]:
+    """``(to issue, skipped)`` under ``policy``. The choice is pinned in the journal's first line:
+    a run started again skips exactly what the first start skipped, even though the learners
+    it issued to meanwhile now hold the template (they would look like duplicates)."""
+    from .duplicates import Duplicate, find_duplicates, split_by_policy
+
+    header = journal.header
+    if header is not None:
+        pinned = {int(e["row"]): e for e in header.get("skipped", [])}
+        skipped = [
+            Duplicate(
+                index=row,
+                address=str(e["address"]),
+                kind=e["kind"],
+                reason=str(e["reason"]),
+                first_line=e.get("firstLine"),
+                token_id=int(e["token"], 16) if e.get("token") else None,
+            )
+            for row, e in sorted(pinned.items())
+        ]
+        return [r for i, r in enumerate(recipients) if i not in pinned], skipped
+    if policy == "issue":
+        return list(recipients), []
+    found = find_duplicates(
+        ctx.chain,
+        ctx.store,
+        template_id=ctx.template.template_id,
+        issuer_id=ctx.issuer.issuer_id,
+        recipients=recipients,
+    )
+    return split_by_policy(recipients, found, "skip")
+
+
+def _skipped_json(skipped: Sequence[Duplicate]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": d.index,
+            "address": d.address,
+            "kind": d.kind,
+            "reason": d.reason,
+            "firstLine": d.first_line,
+            "token": f"0x{d.token_id:064x}" if d.token_id is not None else None,
+        }
+        for d in skipped
+    ]
 
 
 class Progress:
@@ -801,8 +917,14 @@ def issue_bulk(
     progress: Progress | None = None,
     after_batch: Callable[[int, str], None] | None = None,
     fees: FeePolicy | None = None,
+    duplicates: str = "issue",
 ) -> BulkResult:
     """Issue one credential per recipient, in batches, resumably (see the module docstring).
+
+    ``duplicates`` decides about a learner named on an earlier row or already holding a valid
+    credential of the template (:mod:`microcred.duplicates`): ``"skip"`` leaves those rows out
+    (``result.skipped``); ``"issue"`` issues every row, as asked. The library does what it is
+    told; the CLI and the web app choose, and choose ``"skip"`` unless told otherwise.
 
     Every row is checked (its document built and discarded) before anything is sent; then each
     batch's documents are built again, stored and sent, so memory holds one batch, not the file.
@@ -817,11 +939,13 @@ def issue_bulk(
     progress = progress or Progress()
     fees = fees or FeePolicy.from_env()
     ctx = prepare(chain, store, signer, template_id)
-    key = journal_key(chain, signer.address, template_id, recipients)
+    key = journal_key(chain, signer.address, template_id, recipients, duplicates=duplicates)
     journal = Journal(Path(journal_dir) / f"{key}.jsonl")
     header = journal.header
     now = chain.latest_timestamp()
     valid_from = now if header is None else int(header["validFrom"])
+    everyone = recipients
+    recipients, skipped = _skip_duplicates(ctx, journal, everyone, duplicates)
 
     token_ids = _validate_all(
         ctx, recipients, valid_from=valid_from, now=now, keep=lambda doc: doc.token_id
@@ -831,11 +955,18 @@ def issue_bulk(
             {
                 "kind": "start",
                 "validFrom": valid_from,
-                "rows": len(recipients),
+                "rows": len(everyone),
                 "template": f"0x{template_id:064x}",
+                "skipped": _skipped_json(skipped),
             }
         )
-    result = BulkResult(token_ids=token_ids, journal=journal.path)
+    result = BulkResult(
+        token_ids=token_ids,
+        journal=journal.path,
+        recipients=list(recipients),
+        skipped=skipped,
+        skipped_recipients=[everyone[d.index] for d in skipped],
+    )
 
     # Transactions a killed run sent: wait for them, replace them if stuck, or learn they are gone.
     settle_in_flight(
@@ -941,6 +1072,10 @@ class AnchorResult:
     proofs_dir: Path  # one <tokenId>.json per credential
     tx_hash: str | None  # None when the root was anchored by an earlier run
     journal: Path | None = None
+    #: The recipients anchored, aligned with ``token_ids``; rows skipped as duplicates.
+    recipients: list[Recipient] = field(default_factory=list)
+    skipped: list[Duplicate] = field(default_factory=list)
+    skipped_recipients: list[Recipient] = field(default_factory=list)
 
     @property
     def root_hex(self) -> str:
@@ -1039,8 +1174,10 @@ def anchor_bulk(
     proofs_dir: Path = DEFAULT_PROOFS_DIR,
     progress: Progress | None = None,
     fees: FeePolicy | None = None,
+    duplicates: str = "issue",
 ) -> AnchorResult:
-    """Issue a whole cohort in one ``anchor`` transaction, resumably.
+    """Issue a whole cohort in one ``anchor`` transaction, resumably; duplicates are skipped or
+    issued anyway as in :func:`issue_bulk`.
 
     Validates exactly like :func:`issue_bulk`, builds and stores every document, builds the Merkle
     tree over ``(recipient, tokenId, expiresAt)``, stores the batch manifest, writes one proof file
@@ -1053,20 +1190,28 @@ def anchor_bulk(
         raise InputError("Nothing to issue: no recipients.")
     progress = progress or Progress()
     ctx = prepare(chain, store, signer, template_id)
-    key = journal_key(chain, signer.address, template_id, recipients)
+    key = journal_key(chain, signer.address, template_id, recipients, duplicates=duplicates)
     journal = Journal(Path(journal_dir) / f"anchor-{key}.jsonl")
     header = journal.header
     now = chain.latest_timestamp()
     valid_from = now if header is None else int(header["validFrom"])
+    everyone = recipients
+    recipients, skipped = _skip_duplicates(ctx, journal, everyone, duplicates)
+    if not recipients:
+        raise InputError(
+            f"All {len(everyone)} row(s) are duplicates ({skipped[0].reason}, ...): nothing to "
+            "anchor. Issue them anyway with the duplicates choice 'issue'."
+        )
     leaves, tree = _batch(ctx, recipients, valid_from=valid_from, now=now)
     if header is None:
         journal.append(
             {
                 "kind": "start",
                 "validFrom": valid_from,
-                "rows": len(recipients),
+                "rows": len(everyone),
                 "template": f"0x{template_id:064x}",
                 "root": tree.root_hex,
+                "skipped": _skipped_json(skipped),
             }
         )
     result = _store_batch(
@@ -1080,6 +1225,9 @@ def anchor_bulk(
         progress=progress,
     )
     result.journal = journal.path
+    result.recipients = list(recipients)
+    result.skipped = skipped
+    result.skipped_recipients = [everyone[d.index] for d in skipped]
 
     progress.start("anchor", 1)
     settle_in_flight(

@@ -251,6 +251,8 @@ def test_wallet_listing_costs_two_http_requests(net, run, fresh_issuer):
         str(csv),
         "--journal-dir",
         str(csv.parent / "j"),
+        "--duplicates",
+        "issue",  # 30 credentials for one wallet, on purpose
         key=fresh_issuer.key,
     )
     chain = Chain.connect(web3_for(net.rpc_url), net.deployment)  # as the CLI connects
