@@ -64,6 +64,7 @@ bench: compile
 	$(BIN)/python bench/load_issue.py
 	$(BIN)/python bench/load_verify_page.py
 	$(BIN)/python bench/timings.py
+	$(BIN)/python bench/startup.py
 
 # Mutation testing of src/microcred/verification.py (mutmut; minutes, not part of `make test`):
 # prints the mutants not killed and the score. Survivors are explained in docs/mutation.md.

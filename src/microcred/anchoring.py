@@ -42,6 +42,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from .chain import Anchor, AnchoredBatch, Chain, checksum
+from .defaults import DEFAULT_PROOFS_DIR
 from .deployment import Deployment
 from .errors import (
     ContentNotFound,
@@ -78,7 +79,6 @@ MANIFEST_FORMAT = "microcred-batch/1"
 PAGE_FORMAT = "microcred-batch-page/1"
 #: Entries per manifest page: ~1.1 KB each with a 14-hash proof, so a page stays under 256 KiB.
 PAGE_SIZE = 200
-DEFAULT_PROOFS_DIR = Path(".microcred") / "proofs"
 
 
 def _canonical(data: Any) -> bytes:

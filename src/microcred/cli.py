@@ -18,47 +18,36 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .anchoring import (
-    DEFAULT_PROOFS_DIR,
-    AnchoredCredential,
-    claim,
-    claimable,
-    find_proof,
-    load_proof,
-    revoke_anchored,
-)
-from .chain import Chain, checksum
-from .cid import cid_of_token_id
-from .config import DEFAULT_RPC_URL, DEFAULT_STORE, Settings, load_signer
-from .documents import parse_template
-from .duplicates import DEFAULT_POLICY, POLICIES, Duplicate, Policy
-from .errors import InputError, MicrocredError
-from .index import CredentialIndex, tolerate_rate_limits
-from .issuance import (
+from .defaults import (
     BATCH_SIZE,
     DEFAULT_JOURNAL_DIR,
-    Recipient,
-    anchor_bulk,
-    create_template,
-    issue_bulk,
-    issue_one,
-    parse_date,
-    read_csv,
+    DEFAULT_POLICY,
+    DEFAULT_PROOFS_DIR,
+    DEFAULT_RPC_URL,
+    DEFAULT_STORE,
+    POLICIES,
 )
-from .issuance import Progress as IssuanceProgress
+from .errors import InputError, MicrocredError
+from .progress import Progress as IssuanceProgress
 from .redaction import redact
-from .results import DEFAULT_PUBLIC_URL, run_results, write_results
-from .storage import LocalStore, Store, export_objects, open_store, push_objects
-from .untrusted import DOCUMENT, parse_untrusted
-from .verification import parse_subject, verify, verify_anchored
+
+if TYPE_CHECKING:  # annotations only: each command imports what it uses, so --help stays fast
+    from eth_account.signers.local import LocalAccount
+
+    from .anchoring import AnchoredCredential
+    from .chain import Chain
+    from .config import Settings
+    from .duplicates import Duplicate, Policy
+    from .index import CredentialIndex
+    from .issuance import Recipient
+    from .storage import LocalStore, Store
 
 __all__ = ["cli", "main"]
 
@@ -86,6 +75,8 @@ class App:
 
     @property
     def chain(self) -> Chain:
+        from .index import tolerate_rate_limits
+
         if self._chain is None:
             # Free tiers answer HTTP 429: web3 retries single requests, this adds its batches.
             self._chain = self.settings.chain(tolerate_rate_limits(self.settings.web3()))
@@ -94,6 +85,8 @@ class App:
     def index(self) -> CredentialIndex:
         """The credential index, brought up to the head first (a progress bar while a long
         history is read, the first time); another process syncing it is fine: it is read."""
+        from .index import CredentialIndex
+
         if self._index is None:
             self._index = CredentialIndex.open(self.chain, self.store)
             _sync_with_progress(self._index, label="Indexing credentials")
@@ -101,11 +94,15 @@ class App:
 
     @property
     def store(self) -> Store:
+        from .storage import open_store
+
         if self._store is None:
             self._store = open_store(self.settings.store)
         return self._store
 
     def signer(self) -> LocalAccount:
+        from .config import load_signer
+
         def prompt(text: str) -> str:
             return str(click.prompt(text.rstrip(": "), hide_input=True, err=True))
 
@@ -148,6 +145,8 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _token_id(text: str) -> int:
+    from .verification import parse_subject
+
     text = text.strip()
     if text.startswith("http") or not text.lower().startswith("0x"):
         subject = parse_subject(text)
@@ -221,6 +220,8 @@ def cli(
     debug: bool,
 ) -> None:
     """Blockchain-backed micro-credentials: issue, revoke and verify."""
+    from .config import Settings
+
     settings = Settings.from_env(
         rpc_url=rpc, deployment_path=deployment, store=store, account=account
     )
@@ -244,6 +245,8 @@ def issuer() -> None:
 @pass_app
 def issuer_register(app: App, address: str, name: str, url: str | None) -> None:
     """Accredit an institution whose first signer key is ADDRESS; prints its issuer id last."""
+    from .chain import checksum
+
     signer_address = checksum(address, what="signer address")
     issuer_id = app.chain.register_issuer(
         app.signer(), name=name, signers=[signer_address], profile_uri=url or ""
@@ -297,6 +300,8 @@ def issuer_set_profile(app: App, issuer_id: int, url: str) -> None:
 @pass_app
 def issuer_add_signer(app: App, issuer_id: int, address: str) -> None:
     """Let ADDRESS issue and revoke for the issuer (key rotation)."""
+    from .chain import checksum
+
     address = checksum(address, what="signer address")
     app.chain.add_signer(app.signer(), issuer_id, address)
     click.echo(f"Added signer {address} to issuer {issuer_id}.")
@@ -308,6 +313,8 @@ def issuer_add_signer(app: App, issuer_id: int, address: str) -> None:
 @pass_app
 def issuer_remove_signer(app: App, issuer_id: int, address: str) -> None:
     """Stop ADDRESS from acting for the issuer; past credentials are untouched."""
+    from .chain import checksum
+
     address = checksum(address, what="signer address")
     app.chain.remove_signer(app.signer(), issuer_id, address)
     click.echo(f"Removed signer {address} from issuer {issuer_id}.")
@@ -374,6 +381,8 @@ def template_create(
     image: Path | None,
 ) -> None:
     """Publish a template for the signer's issuer; prints its id last."""
+    from .issuance import create_template
+
     image_uri = f"ipfs://{app.store.put(image.read_bytes())}" if image else None
     document = create_template(
         app.chain,
@@ -396,6 +405,9 @@ def template_create(
 @pass_app
 def template_list(app: App, issuer_id: int | None, as_json: bool) -> None:
     """Templates of one issuer, or of every issuer."""
+    from .cid import cid_of_token_id
+    from .documents import parse_template
+
     ids = [issuer_id] if issuer_id else [i.id for i in app.chain.issuers()]
     rows = []
     for iid in ids:
@@ -531,6 +543,9 @@ def issue(
     line, or holding a valid credential of the template already) are skipped and listed unless
     --duplicates issue; a results CSV (one row per line of the file) is written, its path printed.
     """
+    from .issuance import anchor_bulk, issue_bulk, issue_one, parse_date, read_csv
+    from .results import DEFAULT_PUBLIC_URL, run_results, write_results
+
     if (recipient is None) == (csv_file is None):
         raise InputError("Give either --to ADDRESS or --csv FILE.")
     if anchor and csv_file is None:
@@ -632,6 +647,7 @@ def issue(
 
 
 def _proofs_dir_option(function: Callable[..., Any]) -> Callable[..., Any]:
+
     return click.option(
         "--proofs-dir",
         type=click.Path(file_okay=False, path_type=Path),
@@ -646,6 +662,8 @@ def _anchored(
 ) -> AnchoredCredential:
     """An anchored credential from a proof file, or by token id: its proof file under
     ``proofs_dir``, else its entry in the credential index (read from the batch manifests)."""
+    from .anchoring import find_proof, load_proof
+
     if Path(credential).is_file():
         return load_proof(credential)
     token_id = _token_id(credential)
@@ -673,6 +691,8 @@ def revoke(app: App, credential: str, reason: str, proofs_dir: Path) -> None:
 
     CREDENTIAL is a token id, or the proof file of an anchored credential. An anchored credential
     nobody claimed yet is revoked through its batch (it can then never be claimed)."""
+    from .anchoring import revoke_anchored
+
     if not reason.strip():
         raise InputError("A revocation needs a reason (--reason TEXT).")
     value = None if Path(credential).is_file() else _token_id(credential)
@@ -701,6 +721,9 @@ def claim_command(app: App, credential: str, proofs_dir: Path) -> None:
     proof file under --proofs-dir, else found in the batch manifests), or a WALLET address (every
     credential waiting for it). Anyone may send it: a token goes to the learner named in its
     proof, never to the sender. Prints each claimed token id."""
+    from .anchoring import claim, claimable
+    from .chain import checksum
+
     text = credential.strip()
     if not Path(text).is_file() and len(text) == 42 and text.lower().startswith("0x"):
         wallet = checksum(text, what="wallet address")
@@ -741,6 +764,9 @@ def verify_command(app: App, subject: str, as_json: bool) -> None:
     input. A batch manifest that could not be read is a warning on stderr (it may hold more
     credentials for the wallet), not a failure of those found.
     """
+    from .anchoring import load_proof
+    from .verification import parse_subject, verify, verify_anchored
+
     if subject.lower().endswith(".json") or Path(subject).is_file():
         item = load_proof(subject)
         report = verify_anchored(app.chain, app.store, item, index=app.index())
@@ -784,6 +810,9 @@ def _print_report(report: Any) -> None:
 @pass_app
 def show(app: App, token_id: str, raw: bool) -> None:
     """Print a credential's document (fetched by CID, its hash checked)."""
+    from .cid import cid_of_token_id
+    from .untrusted import DOCUMENT, parse_untrusted
+
     value = _token_id(token_id)
     data = app.store.get(cid_of_token_id(value))
     if raw:
@@ -804,6 +833,8 @@ def store_group() -> None:
 
 
 def _local(app: App) -> LocalStore:
+    from .storage import LocalStore
+
     store = app.store
     if not isinstance(store, LocalStore):
         raise InputError("store export/push copy from the embedded store: use --store local:<dir>.")
@@ -824,6 +855,8 @@ def _transfer(action: Callable[..., Any], source: LocalStore, target: Any, verb:
 @pass_app
 def store_export(app: App, directory: Path) -> None:
     """Copy every object to DIRECTORY, one file per CID (ready for `ipfs add`)."""
+    from .storage import export_objects
+
     _transfer(export_objects, _local(app), directory, "Exported")
 
 
@@ -832,6 +865,8 @@ def store_export(app: App, directory: Path) -> None:
 @pass_app
 def store_push(app: App, target: str) -> None:
     """Add every object to TARGET (kubo:<url> or pinning:<url>)."""
+    from .storage import open_store, push_objects
+
     _transfer(push_objects, _local(app), open_store(target), "Pushed")
 
 
@@ -889,6 +924,8 @@ def index_sync(app: App, follow: bool, interval: float) -> None:
     """Bring the index up to the chain's head (minus MICROCRED_INDEX_CONFIRMATIONS)."""
     import time
 
+    from .index import CredentialIndex
+
     index = CredentialIndex.open(app.chain, app.store)
     _print_sync(_sync_with_progress(index, label="Indexing credentials"))
     while follow:
@@ -903,6 +940,8 @@ def index_sync(app: App, follow: bool, interval: float) -> None:
 @pass_app
 def index_status(app: App, as_json: bool) -> None:
     """How far the index is and what it holds (reads it; does not sync)."""
+    from .index import CredentialIndex
+
     index = CredentialIndex.open(app.chain, app.store)
     info = index.status()
     head = int(app.chain.w3.eth.block_number)
@@ -933,6 +972,8 @@ def index_status(app: App, as_json: bool) -> None:
 @pass_app
 def index_rebuild(app: App) -> None:
     """Forget the index of this deployment and read the chain again from its start block."""
+    from .index import CredentialIndex
+
     index = CredentialIndex.open(app.chain, app.store)
     _print_sync(_sync_with_progress(index, label="Rebuilding the index", rebuild=True))
 

@@ -31,6 +31,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from .chain import Chain
+from .defaults import DEFAULT_RPC_URL, DEFAULT_STORE
 from .deployment import Deployment, default_path
 from .errors import ConfigError
 from .redaction import redact, redact_url, remember_url_secrets
@@ -44,8 +45,6 @@ __all__ = [
     "web3_for",
 ]
 
-DEFAULT_RPC_URL = "http://127.0.0.1:8545"
-DEFAULT_STORE = "local:.microcred/ipfs"
 RPC_TIMEOUT = 30
 
 

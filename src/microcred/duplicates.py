@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from .anchoring import _search  # the manifest walk verification uses, for many wallets at once
 from .chain import AnchoredBatch, Chain, checksum
+from .defaults import DEFAULT_POLICY, POLICIES, Policy
 from .issuance import STATUS_CHUNK, Recipient
 from .storage import Store
 from .verification import verify_wallet
@@ -38,9 +39,6 @@ __all__ = [
     "split_by_policy",
 ]
 
-Policy = Literal["skip", "issue"]
-POLICIES: tuple[Policy, ...] = ("skip", "issue")
-DEFAULT_POLICY: Policy = "skip"
 #: Wallets per ``eth_getLogs`` (an OR-list in the recipient topic): small enough for any provider.
 WALLETS_PER_QUERY = 200
 

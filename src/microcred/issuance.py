@@ -36,6 +36,7 @@ from eth_account.signers.local import LocalAccount
 from .anchoring import DEFAULT_PROOFS_DIR, AnchoredCredential, store_manifest, write_proofs
 from .chain import Chain, SentTransaction, checksum
 from .cid import cid_of_token_id
+from .defaults import BATCH_SIZE, DEFAULT_JOURNAL_DIR
 from .documents import (
     CredentialDocument,
     IssuerProfile,
@@ -46,6 +47,7 @@ from .documents import (
 )
 from .errors import ChainError, DocumentError, InputError, StorageError
 from .merkle import Leaf, MerkleTree
+from .progress import Progress
 from .replacement import FeePolicy, sign_replacement
 from .storage import Store
 
@@ -88,12 +90,9 @@ __all__ = [
     "settle_in_flight",
 ]
 
-#: Credentials per issueBatch transaction: ~55k gas each, so ~11M gas, well under a 30M block.
-BATCH_SIZE = 200
 #: Token ids asked about per ``credentials(ids)`` call when resuming.
 STATUS_CHUNK = 1000
 CSV_COLUMNS = ("address", "expires", "evidence", "name")
-DEFAULT_JOURNAL_DIR = Path(".microcred") / "journal"
 
 _T = TypeVar("_T")
 
@@ -795,14 +794,6 @@ def _skipped_json(skipped: Sequence[Duplicate]) -> list[dict[str, Any]]:
         }
         for d in skipped
     ]
-
-
-class Progress:
-    """What a bulk run reports as it goes (the CLI draws a rich progress bar from it)."""
-
-    def start(self, phase: str, total: int) -> None: ...
-
-    def advance(self, amount: int = 1) -> None: ...
 
 
 def _validate_all(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .defaults import DEFAULT_PUBLIC_URL
 from .duplicates import Duplicate
 from .issuance import Recipient
 from .sharing import share_link
@@ -24,8 +25,6 @@ __all__ = [
     "write_results",
 ]
 
-#: Where share links point when no public address is configured (the app's default port).
-DEFAULT_PUBLIC_URL = "http://localhost:8501"
 COLUMNS = ("line", "learner", "name", "credential", "status", "share_link", "proof_file")
 
 ISSUED = "issued"
