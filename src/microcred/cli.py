@@ -157,8 +157,12 @@ def _token_id(text: str) -> int:
         value = int(text, 16)
     except ValueError:
         raise InputError(f"{text!r} is not a token id (0x + 64 hex digits).") from None
-    if len(text) > 66:
-        raise InputError(f"{text!r} is longer than a token id (0x + 64 hex digits).")
+    # A shortened id is never padded: 0xdaba is not 0x000...daba, and a cut-off copy must fail.
+    if len(text) != 66:
+        raise InputError(
+            f"{text!r} has {len(text) - 2} hex digits; a token id has 64 (0x + 64 hex digits): "
+            "copy the whole id."
+        )
     return value
 
 
@@ -170,9 +174,10 @@ def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
 
 
-def _short(token_id: int) -> str:
-    text = _hex(token_id)
-    return f"{text[:10]}…{text[-6:]}"
+def _id_column(table: Table, title: str) -> None:
+    """A column of whole ids: never cut with an ellipsis, so an id can be copied from the table
+    (the other columns wrap instead)."""
+    table.add_column(title, no_wrap=True, min_width=66, overflow="ignore")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -432,7 +437,8 @@ def template_list(app: App, issuer_id: int | None, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     table = Table(title="Templates")
-    for column in ("ID", "Issuer", "Status", "Published", "Name"):
+    _id_column(table, "ID")
+    for column in ("Issuer", "Status", "Published", "Name"):
         table.add_column(column)
     for t, name in rows:
         table.add_row(_hex(t.id), str(t.issuer_id), t.status, _when(t.published_at), name or "?")
@@ -787,13 +793,14 @@ def _print_report(report: Any) -> None:
         _stdout.print(f"No credentials for {report.subject} on chain {report.chain_id}.")
         return
     table = Table(title=f"{report.subject} on chain {report.chain_id}")
-    for column in ("Token", "Status", "Achievement", "Issuer", "Issued", "Expires", "Why"):
+    _id_column(table, "Token")
+    for column in ("Status", "Achievement", "Issuer", "Issued", "Expires", "Why"):
         table.add_column(column)
     for c in report.credentials:
         failed = next((check for check in c.checks if not check.ok), None)
         style = _STATUS_STYLE.get(c.status, "bold red")
         table.add_row(
-            _short(c.token_id),
+            _hex(c.token_id),
             f"[{style}]{c.status}[/]",
             c.achievement or "?",
             f"{c.issuer_name or '?'} ({c.issuer_id})",
