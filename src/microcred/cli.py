@@ -697,22 +697,22 @@ def revoke(app: App, credential: str, reason: str, proofs_dir: Path) -> None:
 
     CREDENTIAL is a token id, or the proof file of an anchored credential. An anchored credential
     nobody claimed yet is revoked through its batch (it can then never be claimed)."""
-    from .anchoring import revoke_anchored
+    from .anchoring import load_proof, revoke_anchored
 
     if not reason.strip():
         raise InputError("A revocation needs a reason (--reason TEXT).")
-    value = None if Path(credential).is_file() else _token_id(credential)
+    # A proof file names its token id: once claimed, that credential is revoked like any other.
+    value = load_proof(credential).token_id if Path(credential).is_file() else _token_id(credential)
     signer = app.signer()
     issuer_id, _ = app.chain.issuer_of(signer.address)
-    if value is not None:
-        status = app.chain.credential_status(value)
-        # A token of the signer's issuer (or of nobody we could revoke through a batch) is revoked
-        # by its id; an id another issuer minted may be a copy of one of our batch entries, which
-        # is revoked in our batch.
-        if status.exists and (status.issuer_id == issuer_id or not issuer_id):
-            app.chain.revoke(signer, value, reason)
-            click.echo(f"Revoked {_hex(value)}: {reason}")
-            return
+    status = app.chain.credential_status(value)
+    # A token of the signer's issuer (or of nobody we could revoke through a batch) is revoked by
+    # its id; an id another issuer minted may be a copy of one of our batch entries, which is
+    # revoked in our batch.
+    if status.exists and (status.issuer_id == issuer_id or not issuer_id):
+        app.chain.revoke(signer, value, reason)
+        click.echo(f"Revoked {_hex(value)}: {reason}")
+        return
     item = _anchored(app, credential, proofs_dir, issuer_id=issuer_id or None)
     revoke_anchored(app.chain, signer, item, reason)
     click.echo(f"Revoked {_hex(item.token_id)} (anchored, unclaimed): {reason}")

@@ -40,6 +40,9 @@ def _recipients(count: int) -> list[Recipient]:
 
 
 def _bulk(chain, store, issuer, recipients, journal_dir, **kwargs):
+    # The CLI's duplicates policy ("skip"): these runs resume what a CLI run started, and the
+    # policy is part of the journal's name (another policy is another run).
+    kwargs.setdefault("duplicates", "skip")
     return issue_bulk(
         chain,
         store,
