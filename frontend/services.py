@@ -37,7 +37,7 @@ from microcred.cid import cid_of_token_id
 from microcred.config import Settings
 from microcred.errors import MicrocredError
 from microcred.index import BackgroundSync, CredentialIndex
-from microcred.storage import Store, gateways_from_env, open_store
+from microcred.storage import LocalStore, Store, gateways_from_env, open_store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -236,12 +236,22 @@ def linkedin_link(credential: dict[str, Any], *, share: str) -> str | None:
     )
 
 
-def ipfs_url(cid: str) -> str:
-    """An HTTP gateway address for an IPFS object: the first configured gateway, or ipfs.io."""
+def ipfs_url(cid: str) -> str | None:
+    """An HTTP gateway address for an IPFS object: the first configured gateway, else ipfs.io;
+    None when the objects live only in this server's embedded store (the demo), where no gateway
+    could ever find them (the page offers the bytes instead: :func:`stored_object`)."""
     gateways = gateways_from_env(
         {"MICROCRED_IPFS_GATEWAYS": _setting("MICROCRED_IPFS_GATEWAYS") or ""}
     )
+    if not gateways and isinstance(store(), LocalStore):
+        return None
     return f"{(gateways[0] if gateways else PUBLIC_GATEWAY).rstrip('/')}/ipfs/{cid}"
+
+
+@_friendly
+def stored_object(cid: str) -> bytes:
+    """An object's bytes from the store, checked against its CID."""
+    return store().get(cid)
 
 
 def explorer_tx_url(chain_id: int, tx_hash: str | None) -> str | None:

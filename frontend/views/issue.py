@@ -105,12 +105,21 @@ def show_results() -> None:
             key="issue_results_download",
         )
         if done.get("anchored"):
+            manifest_url = services.ipfs_url(done["manifest"])
             st.markdown(
                 f"- Merkle root: `{done['root']}`\n"
                 f"- Credentials: {len(done['rows'])}\n"
-                f"- Batch manifest: `{done['manifest']}` "
-                f"({link(services.ipfs_url(done['manifest']))})"
+                f"- Batch manifest: `{done['manifest']}`"
+                + (f" ({link(manifest_url)})" if manifest_url else "")
             )
+            if manifest_url is None:  # only in this server's store: no gateway can serve it
+                st.download_button(
+                    "Download the batch manifest (JSON)",
+                    data=services.stored_object(done["manifest"]),
+                    file_name=f"manifest-{done['manifest']}.json",
+                    mime="application/json",
+                    key="issue_anchor_manifest",
+                )
             st.markdown(
                 "Every learner finds theirs on **My credentials** (by their wallet address), "
                 "already verifiable as *anchored, not yet in wallet*, and claims it to their "

@@ -146,7 +146,11 @@ def test_the_issue_page_anchors_a_csv_in_one_transaction(
     root_hex = root.split("`")[1]
     anchor = app_env.chain.anchor_of(bytes.fromhex(root_hex[2:]))
     assert anchor.exists and anchor.issuer_id == app_env.issuer_id and anchor.count == 3
-    assert "/ipfs/bafk" in root  # the manifest, as a gateway link
+    # The demo's store is this server's own: the manifest is offered as a download, never as a
+    # link to a public gateway that could not find it.
+    assert "/ipfs/" not in root
+    [manifest] = [d for d in at.get("download_button") if "manifest" in d.proto.label]
+    assert manifest.proto.label == "Download the batch manifest (JSON)"
     assert "My credentials" in texts(at)
     for learner in cohort:
         assert app_env.chain.minted_to(learner) == []
@@ -169,3 +173,19 @@ def test_staff_revoke_a_credential_nobody_has_claimed(
     assert "Revoked: verifiers now see it as revoked" in texts(at)
     (report,) = verify_anchored(app_env.chain, app_env.store, item).credentials
     assert report.status == "revoked" and report.revocation_reason == "Failed the resit"
+
+
+def test_manifest_links_go_to_a_gateway_only_when_one_can_serve_them(
+    app_env: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "frontend"))
+    import services
+
+    cid = app_env.store.put(b'{"format": "microcred-batch/1"}')
+    monkeypatch.delenv("MICROCRED_IPFS_GATEWAYS", raising=False)
+    assert services.ipfs_url(cid) is None  # only in the embedded store
+    assert services.stored_object(cid) == b'{"format": "microcred-batch/1"}'
+    monkeypatch.setenv("MICROCRED_IPFS_GATEWAYS", "https://gateway.example.org")
+    assert services.ipfs_url(cid) == f"https://gateway.example.org/ipfs/{cid}"
