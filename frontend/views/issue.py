@@ -468,11 +468,14 @@ with revoke:
                 + (" · anchored, not claimed yet" if facts["anchored"] else "")
             )
             st.caption(f"Credential id `{facts['tokenId']}` · reason: {md(reason.strip())}")
-        st.caption(
-            "Check that this is the credential to revoke: **Revoke** confirms it (your wallet "
-            "then asks you to sign). A revocation cannot be undone."
+        # Keyed by what was prepared: a new Prepare always asks again.
+        confirmed = st.checkbox(
+            "Yes, revoke this credential. A revocation cannot be undone.",
+            key=f"issue_revoke_confirm_{prepared['digest'][:16]}",
         )
-        if transaction_flow(
+        if not confirmed:
+            st.caption("Check that this is the credential to revoke, then confirm above.")
+        elif transaction_flow(
             "issue_revoke_send",
             sender,
             wallet,

@@ -84,6 +84,7 @@ def test_staff_issue_bulk_issue_and_revoke_with_their_wallet(
     page.get_by_label("Credential id (0x + 64 hex)").fill(f"0x{token_id:064x}")
     page.get_by_label("Reason (public)").fill("Awarded to the wrong cohort")
     page.get_by_role("button", name="Prepare revocation").click()
+    page.get_by_text("Yes, revoke this credential").click()  # the confirmation comes first
     page.get_by_role("button", name="Revoke", exact=True).click()
     expect(page.get_by_text("Revoked: verifiers now see it as revoked")).to_be_visible(
         timeout=TIMEOUT_MS

@@ -169,6 +169,8 @@ def test_staff_revoke_a_credential_nobody_has_claimed(
     next(b for b in at.button if b.label == "Prepare revocation").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+    [confirm] = [c for c in at.checkbox if c.key.startswith("issue_revoke_confirm_")]
+    confirm.check().run()
     click(at, "issue_revoke_send_send")
     assert "Revoked: verifiers now see it as revoked" in texts(at)
     (report,) = verify_anchored(app_env.chain, app_env.store, item).credentials

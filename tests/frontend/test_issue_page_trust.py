@@ -46,6 +46,13 @@ def keys(at: AppTest) -> list[str]:
     return [b.key for b in at.button]
 
 
+def confirm_revocation(at: AppTest) -> AppTest:
+    """Tick the prepared revocation's confirmation (its key names what was prepared)."""
+    [box] = [c for c in at.checkbox if c.key.startswith("issue_revoke_confirm_")]
+    box.check()
+    return run(at)
+
+
 def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
@@ -149,6 +156,7 @@ def test_a_leftover_revoke_cannot_act_after_a_failed_prepare(app_env: World, iss
     at.text_input(key="issue_revoke_reason").set_value("Wrong learner")
     next(b for b in at.button if b.label == "Prepare revocation").click()
     run(at)
+    confirm_revocation(at)
     assert "issue_revoke_send_send" in keys(at)
     at.text_input(key="issue_revoke_token").set_value("0xdaba")
     next(b for b in at.button if b.label == "Prepare revocation").click()
@@ -284,7 +292,11 @@ def test_revoke_shows_the_credential_before_the_button(app_env: World, issue_pag
     run(at)
     shown = texts(at)
     assert "Solidity basics" in shown and app_env.holder in shown and "issued" in shown
+    # Nothing can be sent before the revocation is confirmed; then the Revoke button shows.
+    assert "issue_revoke_send_send" not in keys(at)
+    confirm_revocation(at)
     assert "issue_revoke_send_send" in keys(at)
+    assert not app_env.chain.credential_status(app_env.tokens["valid"]).revoked
 
 
 def test_removing_the_last_signer_is_refused_with_a_sentence(
