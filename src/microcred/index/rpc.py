@@ -135,12 +135,13 @@ class HttpRpc:
         self._client = httpx.Client(timeout=timeout)
         self._ids = itertools.count(1)
 
-    def call(self, method: str, params: list[Any]) -> Any:
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+    def _post(self, body: Any, what: str) -> Any:
+        """The decoded JSON answer to ``body``; transport failures, HTTP 429 and answers that
+        are not JSON become the errors the retry logic knows."""
         try:
             answer = self._client.post(self.url, json=body)
         except httpx.TimeoutException as err:
-            raise RpcUnreachable(f"The RPC node did not answer {method} in time ({err}).") from None
+            raise RpcUnreachable(f"The RPC node did not answer {what} in time ({err}).") from None
         except httpx.TransportError as err:
             raise RpcUnreachable(f"Cannot reach the RPC node ({type(err).__name__}).") from None
         if answer.status_code == 429:
@@ -148,13 +149,16 @@ class HttpRpc:
                 f"HTTP 429 {answer.reason_phrase}", _retry_after(answer.headers.get("Retry-After"))
             )
         try:
-            payload = answer.json()
+            return answer.json()
         except ValueError:
             raise RpcUnreachable(
                 f"The RPC node answered HTTP {answer.status_code} without JSON-RPC."
             ) from None
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         # Providers answer refused queries with HTTP 200 or 4xx alike: the JSON-RPC error decides.
-        return _result(payload)
+        return _result(self._post(body, method))
 
     def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Answer]:
         """One HTTP request with every call (a JSON-RPC batch); answers in call order."""
@@ -165,22 +169,7 @@ class HttpRpc:
         ]
         for _ in calls[1:]:
             next(self._ids)
-        try:
-            answer = self._client.post(self.url, json=body)
-        except httpx.TimeoutException as err:
-            raise RpcUnreachable(f"The RPC node did not answer a batch in time ({err}).") from None
-        except httpx.TransportError as err:
-            raise RpcUnreachable(f"Cannot reach the RPC node ({type(err).__name__}).") from None
-        if answer.status_code == 429:
-            raise RateLimited(
-                f"HTTP 429 {answer.reason_phrase}", _retry_after(answer.headers.get("Retry-After"))
-            )
-        try:
-            payload = answer.json()
-        except ValueError:
-            raise RpcUnreachable(
-                f"The RPC node answered HTTP {answer.status_code} without JSON-RPC."
-            ) from None
+        payload = self._post(body, "a batch")
         if not isinstance(payload, list):  # the node refused the batch as a whole
             _result(payload)
             raise RpcUnreachable("The RPC node answered a batch with a single answer.")
