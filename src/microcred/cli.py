@@ -174,10 +174,16 @@ def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
 
 
-def _id_column(table: Table, title: str) -> None:
-    """A column of whole ids: never cut with an ellipsis, so an id can be copied from the table
-    (the other columns wrap instead)."""
-    table.add_column(title, no_wrap=True, min_width=66, overflow="ignore")
+def _short(value: str) -> str:
+    return f"{value[:10]}…{value[-6:]}"
+
+
+def _print_whole_ids(title: str, rows: Sequence[tuple[str, str]]) -> None:
+    """Whole ids under a table, one per line with what they are, so they can be copied: a table
+    column wide enough for 66 characters would squeeze every other column in a terminal."""
+    _stdout.print(f"{title}:")
+    for label, value in rows:
+        _stdout.print(f"  {value}  {label}", markup=False, no_wrap=True, overflow="ignore")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -437,12 +443,14 @@ def template_list(app: App, issuer_id: int | None, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     table = Table(title="Templates")
-    _id_column(table, "ID")
-    for column in ("Issuer", "Status", "Published", "Name"):
+    for column in ("ID", "Issuer", "Status", "Published", "Name"):
         table.add_column(column)
     for t, name in rows:
-        table.add_row(_hex(t.id), str(t.issuer_id), t.status, _when(t.published_at), name or "?")
+        table.add_row(
+            _short(_hex(t.id)), str(t.issuer_id), t.status, _when(t.published_at), name or "?"
+        )
     _stdout.print(table)
+    _print_whole_ids("Template ids", [(name or "?", _hex(t.id)) for t, name in rows])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -793,14 +801,13 @@ def _print_report(report: Any) -> None:
         _stdout.print(f"No credentials for {report.subject} on chain {report.chain_id}.")
         return
     table = Table(title=f"{report.subject} on chain {report.chain_id}")
-    _id_column(table, "Token")
-    for column in ("Status", "Achievement", "Issuer", "Issued", "Expires", "Why"):
+    for column in ("Token", "Status", "Achievement", "Issuer", "Issued", "Expires", "Why"):
         table.add_column(column)
     for c in report.credentials:
         failed = next((check for check in c.checks if not check.ok), None)
         style = _STATUS_STYLE.get(c.status, "bold red")
         table.add_row(
-            _hex(c.token_id),
+            _short(_hex(c.token_id)),
             f"[{style}]{c.status}[/]",
             c.achievement or "?",
             f"{c.issuer_name or '?'} ({c.issuer_id})",
@@ -809,6 +816,10 @@ def _print_report(report: Any) -> None:
             failed.detail if failed else _GOOD_NOTE.get(c.status, ""),
         )
     _stdout.print(table)
+    _print_whole_ids(
+        "Token ids",
+        [(f"{c.status}, {c.achievement or '?'}", _hex(c.token_id)) for c in report.credentials],
+    )
 
 
 @cli.command("show")
