@@ -9,32 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _apptest import open_page, token_hex
 from eth_account import Account
 from streamlit.testing.v1 import AppTest
 
 from microcred.anchoring import AnchoredCredential
 from microcred.verification import verify_anchored, verify_wallet
 
-TIMEOUT = 30
-APP = Path(__file__).resolve().parents[2] / "frontend" / "app.py"
 # anvil's default key 1, Example University's signer as seeded by conftest.py.
 ISSUER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 ANCHORED = "Anchored, not yet in wallet]"  # the badge as st.badge writes it in Markdown
 World = Any  # conftest.World
 Batch = Any  # conftest.Batch
-
-
-def token_hex(token_id: int) -> str:
-    return f"0x{token_id:064x}"
-
-
-def open_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    if page is not None:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def texts(at: AppTest) -> str:

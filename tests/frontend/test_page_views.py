@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _apptest import open_page, token_hex
 from eth_account import Account
 from streamlit.testing.v1 import AppTest
 
-TIMEOUT = 30
-APP = Path(__file__).resolve().parents[2] / "frontend" / "app.py"
 # anvil's default keys 0 (the registry admin and registrar) and 1 (Example University's signer),
 # as seeded by conftest.py; not imported from it, since every test folder has a `conftest`.
 REGISTRAR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ISSUER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 World = Any  # conftest.World: the seeded chain and store
-
-
-def token_hex(token_id: int) -> str:
-    return f"0x{token_id:064x}"
-
-
-def open_page(page: str | None = None, **query: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    if page is not None:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def texts(at: AppTest) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _apptest import open_page
 from eth_account import Account
 from streamlit.testing.v1 import AppTest
 
@@ -27,19 +28,8 @@ from upload_limits import (  # noqa: E402
     read_upload,
 )
 
-TIMEOUT = 30
-APP = FRONTEND / "app.py"
 ISSUER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 World = Any  # conftest.World
-
-
-def open_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    if page is not None:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def error_of(at: AppTest) -> str:
