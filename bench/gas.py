@@ -75,6 +75,13 @@ def measure() -> list[tuple[str, int, int, int | None]]:
     revoke = credential.revoke(ids[0], "bench", sender=signer)
     rows.append(("microcred revoke (reason 'bench')", 1, revoke.gas_used, None))
 
+    # An issuer's Ed25519 signing key: bound once per signer (and per rotation), one slot.
+    public_key = hashlib.sha256(b"bench assertion key").digest()
+    registered = registry.registerAssertionKey(public_key, sender=signer)
+    rows.append(("microcred registerAssertionKey (one Ed25519 key)", 1, registered.gas_used, None))
+    rotated = registry.revokeAssertionKey(1, public_key, "bench", sender=signer)
+    rows.append(("microcred revokeAssertionKey (reason 'bench')", 1, rotated.gas_used, None))
+
     trees = {}
     for size in ANCHORED:
         leaves = [

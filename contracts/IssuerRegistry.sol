@@ -7,10 +7,17 @@ import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
 import {IpfsCid} from "./libraries/IpfsCid.sol";
 
 /// @title IssuerRegistry
-/// @notice The accredited institutions of a microcred deployment, their staff keys and their
-/// achievement templates. {Credential} asks it who may issue.
+/// @notice The accredited institutions of a microcred deployment, their staff keys, the Ed25519
+/// keys that sign their documents, and their achievement templates. {Credential} asks it who may
+/// issue; verifiers ask it which Ed25519 key speaks for which issuer.
 /// @dev The deployer receives `DEFAULT_ADMIN_ROLE` and `REGISTRAR_ROLE` and hands them on (to a
 /// multisig on public networks) with `scripts/roles.py`.
+///
+/// An assertion key's record is one slot per (issuer, key), times as uint32 (good until 2106, as in
+/// {Credential}); `issuerId` repeats the outer key so that zero marks a pair never registered:
+///
+///   slot of _assertionKeys[issuerId][publicKey]:
+///     [ revokedAt: 32 | registeredAt: 32 | issuerId: 32 | signer: 160 ]
 contract IssuerRegistry is IIssuerRegistry, AccessControl {
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -33,12 +40,23 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
         uint64 publishedAt;
     }
 
+    struct AssertionKeyRecord {
+        address signer; // the signer key that registered it
+        uint32 issuerId; // the outer mapping key again; zero: never registered
+        uint32 registeredAt;
+        uint32 revokedAt; // zero: not revoked
+    }
+
     uint32 private _issuerCount;
     mapping(uint32 issuerId => IssuerRecord) private _issuers;
     mapping(uint32 issuerId => EnumerableSet.AddressSet) private _signers;
     mapping(address signer => uint32 issuerId) private _issuerOfSigner;
     mapping(uint256 templateId => TemplateRecord) private _templates;
     mapping(uint32 issuerId => uint256[]) private _templateIds;
+    // Keyed by issuer first: a public key is public (in the owner's registration transaction and in
+    // every document), so one registry-wide record per key would let any accredited issuer register
+    // another's key first and lock its owner out (squatting). Per issuer, nobody else's record moves.
+    mapping(uint32 issuerId => mapping(bytes32 publicKey => AssertionKeyRecord)) private _assertionKeys;
 
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` and `REGISTRAR_ROLE`.
     constructor(address admin) {
@@ -147,6 +165,39 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
         emit TemplateRetired(issuerId, templateId, msg.sender);
     }
 
+    // ------------------------------------------------------------------ assertion keys
+
+    /// @inheritdoc IIssuerRegistry
+    function registerAssertionKey(bytes32 publicKey) external {
+        uint32 issuerId = _activeIssuerOfSender();
+        if (publicKey == bytes32(0)) revert IssuerRegistryInvalidAssertionKey();
+        AssertionKeyRecord storage record = _assertionKeys[issuerId][publicKey];
+        // Once per issuer, revoked or not: registering a revoked key again would undo its revocation.
+        // Another issuer holding the same bytes is its own record and changes nothing here.
+        if (record.issuerId != 0) revert IssuerRegistryAssertionKeyTaken(publicKey, issuerId);
+        _assertionKeys[issuerId][publicKey] = AssertionKeyRecord({
+            signer: msg.sender,
+            issuerId: issuerId,
+            registeredAt: uint32(block.timestamp),
+            revokedAt: 0
+        });
+        emit AssertionKeyRegistered(issuerId, msg.sender, publicKey);
+    }
+
+    /// @inheritdoc IIssuerRegistry
+    function revokeAssertionKey(uint32 issuerId, bytes32 publicKey, string calldata reason) external {
+        // The same people who may change the issuer's signers: its signers while it is active
+        // (another issuer never), or the registrar (a leaked key of a suspended issuer).
+        _checkCanManage(issuerId);
+        AssertionKeyRecord storage record = _assertionKeys[issuerId][publicKey];
+        if (record.issuerId == 0) revert IssuerRegistryUnknownAssertionKey(publicKey);
+        if (record.revokedAt != 0) revert IssuerRegistryAssertionKeyAlreadyRevoked(publicKey, record.revokedAt);
+        if (bytes(reason).length == 0) revert IssuerRegistryEmptyReason();
+        _checkLength(reason);
+        record.revokedAt = uint32(block.timestamp);
+        emit AssertionKeyRevoked(issuerId, publicKey, msg.sender, reason);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IIssuerRegistry
@@ -210,6 +261,26 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
         }
     }
 
+    /// @inheritdoc IIssuerRegistry
+    function assertionKey(uint32 issuerId, bytes32 publicKey) external view returns (AssertionKey memory) {
+        return _assertionKeyView(issuerId, publicKey);
+    }
+
+    /// @inheritdoc IIssuerRegistry
+    function assertionKeys(uint32[] calldata issuerIds, bytes32[] calldata publicKeys)
+        external
+        view
+        returns (AssertionKey[] memory records)
+    {
+        if (issuerIds.length != publicKeys.length) {
+            revert IssuerRegistryAssertionKeysLengthMismatch(issuerIds.length, publicKeys.length);
+        }
+        records = new AssertionKey[](publicKeys.length);
+        for (uint256 i = 0; i < publicKeys.length; ++i) {
+            records[i] = _assertionKeyView(issuerIds[i], publicKeys[i]);
+        }
+    }
+
     // ------------------------------------------------------------------ internals
 
     function _addSigner(uint32 issuerId, address signer) private {
@@ -261,6 +332,16 @@ contract IssuerRegistry is IIssuerRegistry, AccessControl {
             name: record.name,
             profileURI: record.profileURI,
             signers: _signers[issuerId].values()
+        });
+    }
+
+    function _assertionKeyView(uint32 issuerId, bytes32 publicKey) private view returns (AssertionKey memory) {
+        AssertionKeyRecord storage record = _assertionKeys[issuerId][publicKey];
+        return AssertionKey({
+            issuerId: record.issuerId,
+            signer: record.signer,
+            registeredAt: record.registeredAt,
+            revokedAt: record.revokedAt
         });
     }
 

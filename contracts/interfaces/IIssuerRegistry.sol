@@ -2,12 +2,14 @@
 pragma solidity ^0.8.28;
 
 /// @title IIssuerRegistry
-/// @notice Which institutions may issue microcred credentials, the signer keys of their staff, and
-/// the achievement templates (the skills) each one recognises.
+/// @notice Which institutions may issue microcred credentials, the signer keys of their staff, the
+/// Ed25519 keys that sign their credential documents (assertion keys), and the achievement
+/// templates (the skills) each one recognises.
 /// @dev Governance: `DEFAULT_ADMIN_ROLE` grants and revokes roles; `REGISTRAR_ROLE` accredits,
-/// suspends, reinstates and renames issuers, and can add or remove any issuer's signer keys (see
-/// {addSigner}). An active issuer's own signers manage that issuer's signers, profile document and
-/// templates, never its name. A suspended issuer is frozen: only the registrar can change it.
+/// suspends, reinstates and renames issuers, can add or remove any issuer's signer keys (see
+/// {addSigner}) and revoke any issuer's assertion keys. An active issuer's own signers manage that
+/// issuer's signers, profile document, templates and assertion keys, never its name. A suspended
+/// issuer is frozen: only the registrar can change it.
 interface IIssuerRegistry {
     /// @notice Lifecycle of an issuer. `None` means the id was never registered.
     enum IssuerStatus {
@@ -50,6 +52,22 @@ interface IIssuerRegistry {
         string uri; // ipfs:// URI of the template document, computed from `id`
     }
 
+    /// @notice An issuer's record of an Ed25519 key that signs its Open Badges documents (their
+    /// `DataIntegrityProof`, proof purpose `assertionMethod`), as the views return it: one record per
+    /// (issuer, key) pair. All zero for a pair never registered.
+    /// @dev How a verifier uses it: read the pair (the credential's on-chain issuer `I`, the key that
+    /// signed its document); the key speaks for `I` when the record's `issuerId == I` and (`revokedAt
+    /// == 0` or the credential's on-chain issue or anchor time < `revokedAt`). So a key rotated out
+    /// (revoked) keeps the credentials it signed before valid, and removing the signer that registered
+    /// it changes nothing here. Another issuer registering the same bytes has its own record, which
+    /// says nothing about `I`.
+    struct AssertionKey {
+        uint32 issuerId; // the issuer asked about, once it registered the key; zero: never registered
+        address signer; // the signer key (wallet) of that issuer that registered it
+        uint64 registeredAt; // block timestamp of registration
+        uint64 revokedAt; // block timestamp of revocation; zero: not revoked
+    }
+
     /// @dev `issuerId` does not name a registered issuer.
     error IssuerRegistryUnknownIssuer(uint32 issuerId);
     /// @dev The operation needs the issuer to be active.
@@ -80,6 +98,19 @@ interface IIssuerRegistry {
     error IssuerRegistryUnknownTemplate(uint256 templateId);
     /// @dev The template was retired already.
     error IssuerRegistryTemplateRetired(uint256 templateId);
+    /// @dev The zero key is no Ed25519 public key (and is the mapping's "never registered").
+    error IssuerRegistryInvalidAssertionKey();
+    /// @dev `issuerId` (the caller's issuer) registered `publicKey` already: once per issuer, revoked
+    /// or not (registering a revoked key again would undo its revocation).
+    error IssuerRegistryAssertionKeyTaken(bytes32 publicKey, uint32 issuerId);
+    /// @dev The issuer named never registered `publicKey` (another issuer's record does not count).
+    error IssuerRegistryUnknownAssertionKey(bytes32 publicKey);
+    /// @dev `publicKey` was revoked already (at `revokedAt`), and revocation is final.
+    error IssuerRegistryAssertionKeyAlreadyRevoked(bytes32 publicKey, uint64 revokedAt);
+    /// @dev A revocation needs a reason, for the public record.
+    error IssuerRegistryEmptyReason();
+    /// @dev {assertionKeys} was given `issuerIds` issuer ids for `publicKeys` keys.
+    error IssuerRegistryAssertionKeysLengthMismatch(uint256 issuerIds, uint256 publicKeys);
 
     /// @notice A new issuer was accredited.
     event IssuerRegistered(uint32 indexed issuerId, string name, string profileURI, address indexed by);
@@ -100,6 +131,12 @@ interface IIssuerRegistry {
     event TemplatePublished(uint32 indexed issuerId, uint256 indexed templateId, address indexed by);
     /// @notice A template was retired: no new credentials should cite it. Credentials already issued are unaffected.
     event TemplateRetired(uint32 indexed issuerId, uint256 indexed templateId, address indexed by);
+    /// @notice `signer` bound the Ed25519 key `publicKey` to `issuerId`: documents it signs speak for
+    /// that issuer.
+    event AssertionKeyRegistered(uint32 indexed issuerId, address indexed signer, bytes32 publicKey);
+    /// @notice `publicKey` no longer speaks for `issuerId` in credentials issued from now on; those
+    /// issued before stay valid.
+    event AssertionKeyRevoked(uint32 indexed issuerId, bytes32 publicKey, address indexed by, string reason);
 
     /// @notice Accredits an institution. Only `REGISTRAR_ROLE`.
     /// @param name Display name of the institution (non-empty).
@@ -145,6 +182,30 @@ interface IIssuerRegistry {
     /// @notice Retires a template of the caller's issuer. A signer of the active issuer that published it.
     function retireTemplate(uint256 templateId) external;
 
+    /// @notice Binds an Ed25519 public key to the caller's issuer: documents it signs speak for that
+    /// issuer (see {AssertionKey}). A signer of an active issuer. Keys are never deleted: removing the
+    /// signer leaves its keys in place, so the credentials they signed stay verifiable.
+    /// @dev Records are per (issuer, key): once per issuer, revoked or not
+    /// ({IssuerRegistryAssertionKeyTaken}), and whatever other issuers registered. Security: a public
+    /// key is public (in this very transaction while it waits in the mempool, and in every document
+    /// it signs), so were keys first come, first served across issuers, any accredited issuer could
+    /// register another's key first and lock its owner out for ever, and again for each new key
+    /// (squatting). Per issuer, a copy binds the key to the copier only, which gains nothing: a key
+    /// speaks for the issuer a credential names on chain, through that issuer's own record, and the
+    /// copier cannot sign with it. There is no list of an issuer's keys on chain (nothing to grow
+    /// unbounded): {AssertionKeyRegistered} is indexed by issuer.
+    /// @param publicKey The raw 32-byte Ed25519 public key (what the issuer's `did:key` multibase
+    /// decodes to, without its multicodec prefix). Not zero.
+    function registerAssertionKey(bytes32 publicKey) external;
+
+    /// @notice Revokes `issuerId`'s assertion key `publicKey` (rotation, or a leak): from now on it
+    /// speaks for that issuer no more; the credentials issued or anchored before stay valid. Whoever
+    /// may manage the issuer: a signer of that issuer while it is active, or the registrar. Final: the
+    /// issuer cannot register the key again. Other issuers' records of the same bytes are untouched
+    /// (and cannot touch this one).
+    /// @param reason Why, for the public record (non-empty, at most {MAX_TEXT_LENGTH} bytes).
+    function revokeAssertionKey(uint32 issuerId, bytes32 publicKey, string calldata reason) external;
+
     /// @notice The issuer `signer` signs for, and whether that issuer is active. `(0, false)` for a stranger.
     function issuerOf(address signer) external view returns (uint32 issuerId, bool active);
 
@@ -171,4 +232,16 @@ interface IIssuerRegistry {
 
     /// @notice Every template an issuer published, in order of publication, retired ones included.
     function templatesOf(uint32 issuerId) external view returns (Template[] memory);
+
+    /// @notice `issuerId`'s record of `publicKey`; all zero (`issuerId` 0) if that issuer never
+    /// registered it (no revert, unknown issuers included).
+    function assertionKey(uint32 issuerId, bytes32 publicKey) external view returns (AssertionKey memory);
+
+    /// @notice The records of the pairs (`issuerIds[i]`, `publicKeys[i]`), in order, in one call (what
+    /// a verifier needs for all the documents it checks); all zero for a pair never registered (no
+    /// revert). The two arrays have the same length ({IssuerRegistryAssertionKeysLengthMismatch}).
+    function assertionKeys(uint32[] calldata issuerIds, bytes32[] calldata publicKeys)
+        external
+        view
+        returns (AssertionKey[] memory);
 }

@@ -19,10 +19,10 @@ by recipient so that a wallet's entries are found by reading one page::
      "expiresAt", "proof"}, …]}
 
 The ``anchor`` transaction logs the manifest's digest (``BatchAnchored``), so anyone holding only a
-wallet address finds the credentials waiting for it (:func:`waiting_for`): one ``eth_getLogs``,
-then per batch the index and the page that covers the address. Nothing in the manifest is
-trusted: each entry's proof must lead to the root anchored on chain, and each document must hash
-to its token id.
+wallet address finds the credentials waiting for it: the credential index (:mod:`microcred.index`)
+reads each batch's manifest once (:func:`read_batch`) into one row per recipient. Nothing in the
+manifest is trusted: each entry's proof must lead to the root anchored on chain, and each
+document must hash to its token id.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +46,6 @@ from .deployment import Deployment
 from .errors import (
     ContentNotFound,
     InputError,
-    MicrocredError,
     StorageError,
     StorageUnavailable,
 )
@@ -61,17 +59,14 @@ __all__ = [
     "PROOF_FORMAT",
     "UNREACHABLE",
     "AnchoredCredential",
-    "BatchEntries",
     "claim",
     "claim_call",
     "claimable",
-    "find_anchored",
     "find_proof",
     "load_proof",
     "read_batch",
     "revoke_anchored_call",
     "store_manifest",
-    "waiting_for",
 ]
 
 PROOF_FORMAT = "microcred-anchored/1"
@@ -262,33 +257,18 @@ def store_manifest(
 
 
 # --------------------------------------------------------------------------------------------------
-# Reading manifests: what waits for a wallet, where a token id is
+# Reading manifests (once per batch, by the credential index)
 # --------------------------------------------------------------------------------------------------
 
-#: Manifests read at once; each read waits on the network, not on the CPU.
-READ_WORKERS = 8
-#: Pages of one batch read for one wallet: entries are sorted by recipient, so a wallet's entries
-#: sit on one page, or a few if it holds hundreds in one batch. A manifest whose pages all claim
-#: to cover everyone cannot make a lookup read the whole batch.
-PAGES_PER_WALLET = 4
 #: How long a manifest that could not be fetched is not asked for again (seconds; the environment
 #: variable ``MICROCRED_MANIFEST_RETRY_SECONDS`` overrides it): a CID nobody serves would
 #: otherwise cost a full fetch timeout on every lookup of every wallet.
 MANIFEST_RETRY_SECONDS = 300.0
 
 
-@dataclass(frozen=True)
-class BatchEntries:
-    """What one anchored batch holds for a query, or why its manifest could not be read."""
-
-    batch: AnchoredBatch
-    credentials: tuple[AnchoredCredential, ...] = ()
-    error: str | None = None
-
-
 class _ParsedObjects:
     """Manifest objects read so far, by CID: immutable (a CID is its content's hash), so kept;
-    bounded, oldest first out. Shared by the threads of :func:`_search`."""
+    bounded, oldest first out. Shared by the threads that read manifests."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -469,48 +449,6 @@ def _entries(
         )
 
 
-def _search(
-    chain: Chain,
-    store: Store,
-    batches: Sequence[AnchoredBatch],
-    pick_pages: Callable[[list[_Page]], tuple[list[_Page], str | None]],
-    keep: Callable[[AnchoredCredential], bool],
-    timeout: float | None,
-) -> list[BatchEntries]:
-    """Each batch of an active issuer, searched on its own: whatever its manifest holds (or
-    lacks), the outcome is that batch's entries or that batch's error, never the lookup's."""
-
-    def one(batch: AnchoredBatch) -> BatchEntries:
-        try:
-            pages, note = pick_pages(_index(store, batch, timeout))
-            found = [
-                item
-                for page in pages
-                for item in _entries(store, chain.deployment, batch, page, timeout)
-                if keep(item)
-            ]
-        except MicrocredError as err:
-            return BatchEntries(batch, error=f"manifest {batch.manifest}: {err}")
-        except Exception as err:  # noqa: BLE001 - one issuer's manifest must not end the lookup
-            return BatchEntries(
-                batch,
-                error=f"manifest {batch.manifest} could not be read ({type(err).__name__}).",
-            )
-        note = f"manifest {batch.manifest}: {note}" if note else None
-        return BatchEntries(batch, tuple(found), error=note)
-
-    if not batches:
-        return []
-    # A suspended issuer's batches cannot be claimed and would verify as issuer_suspended: not
-    # read at all, so suspending an issuer also stops whatever its manifests do to lookups.
-    active = chain.issuers_active(sorted({b.issuer_id for b in batches}))
-    readable = [b for b in batches if active.get(b.issuer_id)]
-    if not readable:
-        return []
-    with ThreadPoolExecutor(max_workers=min(READ_WORKERS, len(readable))) as pool:
-        return list(pool.map(one, readable))
-
-
 def read_batch(
     store: Store, deployment: Deployment, batch: AnchoredBatch, *, timeout: float | None = None
 ) -> list[AnchoredCredential]:
@@ -522,67 +460,6 @@ def read_batch(
         for page in _index(store, batch, timeout)
         for item in _entries(store, deployment, batch, page, timeout)
     ]
-
-
-def waiting_for(
-    chain: Chain,
-    store: Store,
-    wallet: str,
-    *,
-    batches: Sequence[AnchoredBatch] | None = None,
-    timeout: float | None = None,
-) -> list[BatchEntries]:
-    """Every anchored credential whose leaf names ``wallet`` (claimed or not), batch by batch:
-    one ``eth_getLogs`` (unless ``batches`` are given), then per batch its manifest index and the
-    page covering the address."""
-    address = checksum(wallet, what="wallet address").lower()
-
-    def covering(pages: list[_Page]) -> tuple[list[_Page], str | None]:
-        chosen = [page for page in pages if page.first <= address <= page.last]
-        if len(chosen) <= PAGES_PER_WALLET:
-            return chosen, None
-        return chosen[:PAGES_PER_WALLET], (
-            f"{len(chosen)} pages claim to hold this wallet; only the first "
-            f"{PAGES_PER_WALLET} were read."
-        )
-
-    return _search(
-        chain,
-        store,
-        chain.anchored_batches() if batches is None else batches,
-        covering,
-        lambda item: item.recipient.lower() == address,
-        timeout,
-    )
-
-
-def find_anchored(
-    chain: Chain,
-    store: Store,
-    token_id: int,
-    *,
-    issuer_id: int | None = None,
-    timeout: float | None = None,
-) -> AnchoredCredential:
-    """The anchored entry of ``token_id`` (reads every page of every batch of ``issuer_id``, or of
-    all issuers: for revoking or claiming without the proof file, not for routine lookups)."""
-    results = _search(
-        chain,
-        store,
-        chain.anchored_batches(issuer_id),
-        lambda pages: (pages, None),
-        lambda item: item.token_id == token_id,
-        timeout,
-    )
-    for result in results:
-        if result.credentials:
-            return result.credentials[0]
-    unread = [r.error for r in results if r.error]
-    hint = f" ({len(unread)} manifest(s) could not be read: {unread[0]})" if unread else ""
-    whose = f" of issuer {issuer_id}" if issuer_id is not None else ""
-    raise InputError(
-        f"No anchored batch{whose} holds the credential {_hex32(token_id)}{hint}: check the id."
-    )
 
 
 # --------------------------------------------------------------------------------------------------

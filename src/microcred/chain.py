@@ -21,7 +21,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from web3.logs import DISCARD
 from web3.providers import JSONBaseProvider
 from web3.types import RPCEndpoint
 
-from .cid import cid_of_token_id, digest_of_cid
+from .cid import digest_of_cid
 from .deployment import Deployment
 from .errors import ChainError, ConfigError, InputError
 from .redaction import redact
@@ -224,36 +223,6 @@ def _function_abi(contract: Any, name: str) -> Any:
 
 def _topic(signature: str) -> str:
     return "0x" + keccak(text=signature).hex()
-
-
-def _token_ids(transfer_logs: Iterable[Any]) -> list[int]:
-    """The token ids of ``Transfer`` logs, each once, in log order."""
-    seen: dict[int, None] = {}
-    for log in transfer_logs:
-        seen[_uint(log["topics"][3])] = None
-    return list(seen)
-
-
-def _anchored_batch(log: Any) -> AnchoredBatch:
-    """A ``BatchAnchored`` log (from JSON-RPC: hex strings; from eth-tester: bytes)."""
-    data = log["data"]
-    raw = bytes.fromhex(data.removeprefix("0x")) if isinstance(data, str) else bytes(data)
-    block = log["blockNumber"]
-    return AnchoredBatch(
-        root=_uint(log["topics"][1]).to_bytes(32, "big"),
-        issuer_id=_uint(log["topics"][2]),
-        signer=checksum("0x" + _uint(log["topics"][3]).to_bytes(32, "big")[12:].hex()),
-        count=int.from_bytes(raw[:32], "big"),
-        manifest=cid_of_token_id(int.from_bytes(raw[32:64], "big")),
-        block=int(block, 16) if isinstance(block, str) else int(block),
-    )
-
-
-def _uint(value: Any) -> int:
-    """A 32-byte word from JSON-RPC (hex) or from eth-tester (bytes) as an int."""
-    if isinstance(value, str):
-        return int(value, 16)
-    return int.from_bytes(bytes(value), "big")
 
 
 def _issuer(raw: Any) -> Issuer:
@@ -691,89 +660,6 @@ class Chain:
             count=int(count),
         )
 
-    def _anchored_query(self, issuer_id: int | None = None) -> dict[str, Any]:
-        topics: list[Any] = [_topic(_ANCHORED)]
-        if issuer_id is not None:
-            topics += [None, f"0x{issuer_id:064x}"]
-        return {
-            "address": self.credential.address,
-            "fromBlock": hex(self.deployment.start_block),
-            "toBlock": "latest",
-            "topics": topics,
-        }
-
-    def _minted_query(self, wallet: str) -> dict[str, Any]:
-        wallet = checksum(wallet, what="wallet address")
-        return {
-            "address": self.credential.address,
-            "fromBlock": hex(self.deployment.start_block),
-            "toBlock": "latest",
-            "topics": [
-                _topic("Transfer(address,address,uint256)"),
-                "0x" + "0" * 64,
-                "0x" + "0" * 24 + wallet[2:].lower(),
-            ],
-        }
-
-    def _logs(self, query: dict[str, Any], action: str) -> list[Any]:
-        if self._json_rpc:
-            with _reaching_node(action):
-                response = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
-            return list(self._result(response, action))
-        query = {**query, "fromBlock": self.deployment.start_block}
-        with _reaching_node(action):
-            return list(self.w3.eth.get_logs(query))  # type: ignore[arg-type]
-
-    def anchored_batches(self, issuer_id: int | None = None) -> list[AnchoredBatch]:
-        """Every batch anchored on this contract (of ``issuer_id`` only, if given), oldest first:
-        one ``eth_getLogs`` over the ``BatchAnchored`` events."""
-        logs = self._logs(self._anchored_query(issuer_id), "list anchored batches")
-        return [_anchored_batch(log) for log in logs]
-
-    def wallet_logs(self, wallet: str) -> tuple[list[int], list[AnchoredBatch]]:
-        """:meth:`minted_to` and :meth:`anchored_batches` in ONE round trip (a JSON-RPC batch)
-        where the provider can batch: what a wallet holds, and where to look for what waits."""
-        if not self._json_rpc:
-            return self.minted_to(wallet), self.anchored_batches()
-        requests: list[tuple[str, list[Any]]] = [
-            ("eth_getLogs", [self._minted_query(wallet)]),
-            ("eth_getLogs", [self._anchored_query()]),
-        ]
-        minted, anchored = (
-            self._result(r, "list credentials") for r in self._batch(requests, "list credentials")
-        )
-        return _token_ids(minted), [_anchored_batch(log) for log in anchored]
-
-    def minted_to(self, wallet: str) -> list[int]:
-        """Token ids ever minted to ``wallet``, oldest first: one ``eth_getLogs``."""
-        return _token_ids(self._logs(self._minted_query(wallet), "list credentials"))
-
-    def wallet_credentials(self, wallet: str) -> list[CredentialStatus]:
-        """Every credential ever minted to ``wallet`` with its status: two RPC round trips."""
-        return self.credentials(self.minted_to(wallet))
-
-    def revocation_reasons(self, token_ids: Iterable[int]) -> dict[int, str]:
-        """The reason given when each of ``token_ids`` was revoked (one ``eth_getLogs``)."""
-        ids = sorted(set(token_ids))
-        if not ids:
-            return {}
-        topic0 = "0x" + self.w3.keccak(
-            text="CredentialRevoked(uint256,uint32,address,string)"
-        ).hex().removeprefix("0x")
-        logs = self.w3.eth.get_logs(
-            {
-                "address": self.credential.address,
-                "fromBlock": self.deployment.start_block,
-                "toBlock": "latest",
-                "topics": [topic0, [f"0x{i:064x}" for i in ids]],
-            }
-        )
-        reasons: dict[int, str] = {}
-        for log in logs:
-            event = self.credential.events.CredentialRevoked().process_log(log)
-            reasons[int(event["args"]["tokenId"])] = str(event["args"]["reason"])
-        return reasons
-
     def read_state(
         self, token_ids: Sequence[int], issuer_ids: Iterable[int] = ()
     ) -> tuple[list[CredentialStatus], list[Issuer], int]:
@@ -873,34 +759,53 @@ class Chain:
         revoked = self._decode(self.credential, "anchoredRevokedAt", revoked_data)
         return anchors, [int(r) for r in revoked]
 
-    def anchored_revocation_reasons(
-        self, entries: Iterable[tuple[bytes, int]]
-    ) -> dict[tuple[bytes, int], str]:
-        """The reason given when each anchored entry ``(root, token id)`` was revoked in its batch
-        (one ``eth_getLogs`` of ``AnchoredCredentialRevoked``, which only a signer of the batch's
-        issuer can emit for that root)."""
-        wanted = {(bytes(root), int(token_id)) for root, token_id in entries}
-        if not wanted:
-            return {}
-        query = {
-            "address": self.credential.address,
-            "fromBlock": self.deployment.start_block,
-            "toBlock": "latest",
-            "topics": [
-                _topic(_ANCHORED_REVOKED),
-                sorted({"0x" + root.hex() for root, _ in wanted}),
-                sorted({f"0x{token_id:064x}" for _, token_id in wanted}),
-            ],
-        }
-        with _reaching_node("read anchored revocation reasons"):
-            logs = self.w3.eth.get_logs(query)  # type: ignore[arg-type]
-        reasons: dict[tuple[bytes, int], str] = {}
-        for log in logs:
-            args = self.credential.events.AnchoredCredentialRevoked().process_log(log)["args"]
-            key = (bytes(args["root"]), int(args["tokenId"]))
-            if key in wanted:
-                reasons[key] = str(args["reason"])
-        return reasons
+    def anchored_state_and_keys(
+        self, entries: Sequence[tuple[bytes, int]], pairs: Sequence[tuple[int, bytes]]
+    ) -> tuple[dict[bytes, Anchor], list[int], dict[tuple[int, bytes], AssertionKey]]:
+        """:meth:`anchored_state` of ``entries`` and the registry's records of the signing keys
+        ``pairs`` ``(issuer id, public key)``, in ONE round trip where the provider can batch
+        (nothing is sent when both are empty)."""
+        from .assertion_keys import (
+            KEYS_PER_CALL,
+            assertion_keys_call_data,
+            decode_assertion_keys,
+        )
+
+        pairs = list(dict.fromkeys(pairs))
+        if not entries and not pairs:
+            return {}, [], {}
+        if not self._json_rpc or not entries or not pairs or len(pairs) > KEYS_PER_CALL:
+            anchors, revoked = self.anchored_state(entries) if entries else ({}, [])
+            return anchors, revoked, self.assertion_keys(pairs) if pairs else {}
+        pairs_list = [(int(i), bytes(k)) for i, k in pairs]
+        key_request = ("eth_call", [assertion_keys_call_data(self, pairs_list), "latest"])
+        pairs_of = [(bytes(root), int(token_id)) for root, token_id in entries]
+        roots = list(dict.fromkeys(root for root, _ in pairs_of))
+        revoked_args = ([root for root, _ in pairs_of], [token_id for _, token_id in pairs_of])
+        requests: list[tuple[str, list[Any]]] = [
+            key_request,
+            (
+                "eth_call",
+                [self._call_data(self.credential, "anchoredRevokedAt", *revoked_args), "latest"],
+            ),
+        ]
+        requests += [
+            ("eth_call", [self._call_data(self.credential, "anchorOf", root), "latest"])
+            for root in roots
+        ]
+        keys_data, revoked_data, *anchor_data = (
+            self._result(r, "read anchored batches and signing keys")
+            for r in self._batch(requests, "read anchored batches and signing keys")
+        )
+        anchors = {}
+        for root, data in zip(roots, anchor_data, strict=True):
+            issuer_id, anchored_at, count = self._decode(self.credential, "anchorOf", data)
+            anchors[root] = Anchor(
+                root=root, issuer_id=int(issuer_id), anchored_at=int(anchored_at), count=int(count)
+            )
+        revoked = self._decode(self.credential, "anchoredRevokedAt", revoked_data)
+        records = decode_assertion_keys(self, pairs_list, keys_data)
+        return anchors, [int(r) for r in revoked], records
 
     def latest_timestamp(self) -> int:
         """The latest block's time: the chain's "now", which decides expiry."""
@@ -1059,50 +964,34 @@ class Chain:
         self.broadcast(SentTransaction(hash=tx_hash, raw=bytes(signed.raw_transaction), nonce=0))
         return self._receipt_json(self.wait(tx_hash, action="send the transaction"))
 
-    # --- activity ---------------------------------------------------------------------------------
-
-    def activity(self) -> list[Activity]:
-        """Credentials issued and revoked per UTC day and issuer, from the contract's events."""
-        logs = self.w3.eth.get_logs(
-            {
-                "address": self.credential.address,
-                "fromBlock": self.deployment.start_block,
-                "toBlock": "latest",
-                "topics": [
-                    [
-                        _topic("CredentialIssued(uint256,uint32,address,uint64)"),
-                        _topic("CredentialRevoked(uint256,uint32,address,string)"),
-                        _topic(_ANCHORED),
-                        _topic(_ANCHORED_REVOKED),
-                    ]
-                ],
-            }
-        )
-        issued_topic = _topic("CredentialIssued(uint256,uint32,address,uint64)")
-        anchored_topic = _topic(_ANCHORED)
-        anchored_revoked_topic = _topic(_ANCHORED_REVOKED)
-        days: dict[int, str] = {}
-        counts: dict[tuple[str, int], list[int]] = {}
-        for log in logs:
-            block = int(log["blockNumber"])
-            if block not in days:
-                stamp = int(self.w3.eth.get_block(block)["timestamp"])
-                days[block] = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
-            topic = "0x" + bytes(log["topics"][0]).hex()
-            # AnchoredCredentialRevoked indexes (root, tokenId, issuerId); the others: issuer 2nd.
-            issuer_id = _uint(log["topics"][3 if topic == anchored_revoked_topic else 2])
-            row = counts.setdefault((days[block], issuer_id), [0, 0])
-            if topic == anchored_topic:
-                # A batch is issued the day it is anchored (claims only move it to wallets).
-                row[0] += _uint(bytes(log["data"])[:32])
-            else:
-                row[0 if topic == issued_topic else 1] += 1
-        return [
-            Activity(day=day, issuer_id=issuer_id, issued=n[0], revoked=n[1])
-            for (day, issuer_id), n in sorted(counts.items())
-        ]
-
     # --- registry writes --------------------------------------------------------------------------
+
+    # Assertion keys, which Ed25519 keys speak for which issuer: microcred.assertion_keys holds the
+    # record type and the logic; these are its entry points on the client.
+    from .assertion_keys import AssertionKey
+
+    def assertion_keys(
+        self, pairs: Iterable[tuple[int, bytes]]
+    ) -> dict[tuple[int, bytes], AssertionKey]:
+        """The registry's records of the distinct ``(issuer id, public key)`` ``pairs`` (raw
+        32-byte Ed25519 keys), in first-seen order; ``issuer_id`` 0 for a pair never registered
+        (another issuer's record of the same key is not this pair's). One call per 500 pairs."""
+        from .assertion_keys import read_assertion_keys
+
+        return read_assertion_keys(self, pairs)
+
+    def register_assertion_key_call(self, public_key: bytes) -> Any:
+        """``registerAssertionKey(public_key)``, for :meth:`prepare` or a wallet."""
+        from .assertion_keys import register_assertion_key_call
+
+        return register_assertion_key_call(self, public_key)
+
+    def revoke_assertion_key_call(self, issuer_id: int, public_key: bytes, reason: str) -> Any:
+        """``revokeAssertionKey(issuer_id, public_key, reason)``, for :meth:`prepare` or a
+        wallet."""
+        from .assertion_keys import revoke_assertion_key_call
+
+        return revoke_assertion_key_call(self, issuer_id, public_key, reason)
 
     def register_issuer(
         self, signer: LocalAccount, *, name: str, signers: Sequence[str], profile_uri: str = ""
@@ -1218,7 +1107,6 @@ class Chain:
         return self.credential.functions.issue(recipient, token_id, expires_at)
 
 
-_ANCHORED = "BatchAnchored(bytes32,uint32,address,uint32,bytes32)"
 _ANCHORED_REVOKED = "AnchoredCredentialRevoked(bytes32,uint256,uint32,address,string)"
 
 

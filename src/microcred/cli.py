@@ -54,8 +54,9 @@ __all__ = ["cli", "main"]
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
-_stdout = Console(highlight=False, soft_wrap=True)
-_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: "did:key:z6Mk…" must not become "did🔑z6Mk…" (rich reads :key: as an emoji code).
+_stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -360,6 +361,112 @@ def issuer_list(app: App, as_json: bool) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# key: the Ed25519 key that signs the Open Badges credentials of the signer's institution
+# --------------------------------------------------------------------------------------------------
+
+
+@cli.group("key")
+def key_group() -> None:
+    """The key that signs your institution's credentials (derived from your account)."""
+
+
+def _own_key(app: App) -> tuple[Any, int, Any]:
+    """The signer, its active issuer and its signing key (:func:`issuance.signing_key_of`)."""
+    from .issuance import _active_issuer_of, signing_key_of
+
+    signer = app.signer()
+    issuer_id = _active_issuer_of(app.chain, signer)
+    return signer, issuer_id, signing_key_of(app.chain, signer, issuer_id)
+
+
+def _key_record_text(record: Any) -> str:
+    if not record.registered:
+        return "not registered yet (the first issue registers it)"
+    text = (
+        f"registered for issuer {record.issuer_id} by {record.signer} {_when(record.registered_at)}"
+    )
+    if record.revoked:
+        text += f"; revoked {_when(record.revoked_at)}"
+    return text
+
+
+@key_group.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def key_show(app: App, as_json: bool) -> None:
+    """Your signing key's did:key and what the registry records of it."""
+    signer, issuer_id, key = _own_key(app)
+    pair = (issuer_id, key.public_key)
+    record = app.chain.assertion_keys([pair])[pair]
+    if as_json:
+        data = {
+            "signer": signer.address,
+            "issuerId": issuer_id,
+            "did": key.did,
+            "publicKey": "0x" + key.public_key.hex(),
+            "registered": record.registered,
+            "revokedAt": _when(record.revoked_at) if record.revoked else None,
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Signer {signer.address}, issuer {issuer_id}")
+    click.echo(f"Signing key {key.did}")
+    click.echo(f"On chain: {_key_record_text(record)}")
+
+
+@key_group.command("register")
+@pass_app
+def key_register(app: App) -> None:
+    """Register your signing key for your institution now (issuing does it the first time)."""
+    from .assertion_keys import register_assertion_key
+
+    signer, issuer_id, key = _own_key(app)
+    pair = (issuer_id, key.public_key)
+    record = app.chain.assertion_keys([pair])[pair]
+    if record.registered:
+        click.echo(f"{key.did} is {_key_record_text(record)}: nothing to do.")
+        return
+    register_assertion_key(app.chain, signer, key.public_key)
+    click.echo(f"Registered {key.did} for issuer {issuer_id}.")
+
+
+@key_group.command("revoke")
+@click.argument("key")
+@click.option("--reason", required=True, help="Why (public, on chain).")
+@click.option(
+    "--issuer",
+    "issuer_id",
+    type=int,
+    default=None,
+    help="The institution whose key it is (default: yours; the registrar names it).",
+)
+@pass_app
+def key_revoke(app: App, key: str, reason: str, issuer_id: int | None) -> None:
+    """Revoke KEY (a did:key, or 0x + 64 hex) for your institution: credentials it issues on
+    chain from now on with it fail verification; those issued before stay valid."""
+    from .assertion_keys import revoke_assertion_key
+    from .vc.didkey import public_key_of
+
+    try:
+        public_key = (
+            bytes.fromhex(key[2:])
+            if key.startswith("0x") and len(key) == 66
+            else public_key_of(key)
+        )
+    except ValueError as err:
+        raise InputError(f"{key!r} is neither a did:key nor 0x + 64 hex digits: {err}.") from None
+    if issuer_id is None:
+        signer, issuer_id, _ = _own_key(app)
+    else:
+        signer = app.signer()
+    revoke_assertion_key(app.chain, signer, issuer_id, public_key, reason)
+    click.echo(
+        f"Revoked issuer {issuer_id}'s key 0x{public_key.hex()}: its credentials issued with it "
+        "from now on fail verification."
+    )
+
+
+# --------------------------------------------------------------------------------------------------
 # template
 # --------------------------------------------------------------------------------------------------
 
@@ -572,6 +679,9 @@ def issue(
         chain, store = app.chain, app.store
         recipients = read_csv(csv_file, now=chain.latest_timestamp())
         signer = app.signer()
+        # Learners who hold the template already are found through the index (synced first,
+        # with its own progress bar, before the issuing bar starts).
+        index = app.index() if duplicates == "skip" else None
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -590,6 +700,7 @@ def issue(
                     proofs_dir=proofs_dir,
                     progress=_RichProgress(bar),
                     duplicates=duplicates,
+                    index=index,
                 )
             _echo_skipped(anchored.skipped, anchored.skipped_recipients)
             done = f"in {anchored.tx_hash}" if anchored.tx_hash else "by an earlier run"
@@ -621,6 +732,7 @@ def issue(
                 batch_size=batch_size,
                 progress=_RichProgress(bar),
                 duplicates=duplicates,
+                index=index,
             )
         _echo_skipped(result.skipped, result.skipped_recipients)
         click.echo(

@@ -1,14 +1,29 @@
 """Credential and template documents: build them, serialise them canonically, parse them back.
 
-A **credential document** is one JSON object that is at once ERC-721 metadata (``name``,
-``description``, ``image``, ``attributes``) and an Open Badges 3.0 ``OpenBadgeCredential`` (W3C
-Verifiable Credentials 2.0 data model). Its canonical bytes are what the token id hashes, so they
-are produced by one function, :func:`canonical_bytes`, and nothing else.
+A **credential document** is one JSON object that is at once an Open Badges 3.0
+``OpenBadgeCredential`` (a W3C Verifiable Credential 2.0, signed with an embedded
+``DataIntegrityProof``, cryptosuite ``eddsa-rdfc-2022``) and ERC-721 metadata (``name``,
+``description``, ``attributes``; ``image`` is the Open Badges Image object, since where the two
+disagree Open Badges wins). Its canonical bytes, proof included, are what the token id hashes, so
+they are produced by one function, :func:`canonical_bytes`, and nothing else.
 
 The chain facts a verifier compares (chain id, registry address, issuer id, template id, the token a
 credential replaces) sit in one extension object, ``"microcred"``; the ERC-721 ``attributes``
-repeat a few of them for wallets to display. The token id itself cannot be inside: it is the
-document's hash.
+repeat a few of them for wallets to display. Both are defined by an inline JSON-LD context
+(:data:`MICROCRED_CONTEXT`), so that standard verifiers see them and the proof covers them. The
+token id itself cannot be inside: it is the document's hash.
+
+**Signing.** The issuer of a signed credential is the did:key of the Ed25519 key that signed it
+(its verification method resolves offline, as Open Badges verifiers need); which institution that
+key speaks for is recorded on chain (:mod:`microcred.assertion_keys`). The proof's ``created`` is
+the credential's ``validFrom``, and Ed25519 signatures are deterministic, so the same facts and
+the same key always give the same bytes: a resumed run rebuilds the same token ids.
+:func:`build_credential` signs with a key in this process; :func:`prepare_credential` gives the
+64 bytes to sign (:attr:`UnsignedCredential.hash_data`) to whoever holds the key, a browser page,
+and :meth:`UnsignedCredential.signed` attaches its signature.
+
+**Re-issue.** A corrected credential keeps the Open Badges ``id`` of the one it replaces, with a
+later ``validFrom``: what Open Badges hosts take for a newer version of the same credential.
 
 A **template document** (what an issuer recognises: name, criteria, skills) is an Open Badges
 ``Achievement`` with its ``creator`` Profile; credentials point at it by ``ipfs://`` URI.
@@ -38,13 +53,14 @@ b'{"a":"\\xc3\\xa9","b":1}'
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -52,32 +68,52 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .cid import MAX_BLOCK_SIZE, cid_of, cid_of_token_id, digest_of_cid, token_id_of
 from .errors import DocumentError
 from .untrusted import DOCUMENT, parse_untrusted
+from .vc.dataintegrity import CRYPTOSUITE, PROOF_PURPOSE, PROOF_TYPE, hash_data, with_proof
+from .vc.didkey import public_key_of, verification_method_of, verify_ed25519
 
 __all__ = [
     "MAX_DOCUMENT_SIZE",
     "OB_CONTEXT",
     "VC_CONTEXT",
+    "MICROCRED_CONTEXT",
     "CredentialDocument",
+    "CredentialSigner",
     "IssuerProfile",
     "TemplateDocument",
+    "UnsignedCredential",
     "build_credential",
     "build_template",
     "canonical_bytes",
     "issuer_uri",
     "parse_credential",
     "parse_template",
+    "prepare_credential",
     "recipient_did",
 ]
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-CONTEXTS = [VC_CONTEXT, OB_CONTEXT]
+#: microcred's vocabulary: an IRI that names its terms (never fetched: they are defined inline).
+MICROCRED_VOCAB = "https://w3id.org/microcred#"
+#: The inline context of microcred's two extensions (VC 2.0 allows context objects after the base
+#: contexts; Open Badges 3.0 requires an extension to bring its context): every property inside
+#: ``microcred`` and ``attributes`` is a term of :data:`MICROCRED_VOCAB`, so JSON-LD keeps them,
+#: a verifier sees them and the proof covers them.
+MICROCRED_CONTEXT: dict[str, Any] = {
+    "microcred": {"@id": f"{MICROCRED_VOCAB}extension", "@context": {"@vocab": MICROCRED_VOCAB}},
+    "attributes": {
+        "@id": f"{MICROCRED_VOCAB}attributes",
+        "@context": {"@vocab": MICROCRED_VOCAB},
+    },
+}
+CONTEXTS: list[Any] = [VC_CONTEXT, OB_CONTEXT, MICROCRED_CONTEXT]
 
 #: One IPFS block: every IPFS implementation then gives the document the same CID.
 MAX_DOCUMENT_SIZE = MAX_BLOCK_SIZE
 
-#: Version of microcred's own extension object; bumped only with a migration story.
-FORMAT_VERSION = 1
+#: Version of microcred's own extension object. 2: signed Open Badges 3.0 documents with an inline
+#: context (documents of version 1, unsigned, are not read any more: reset a demo to renew them).
+FORMAT_VERSION = 2
 
 #: Namespace of the name-based UUIDs that serve as document ids. Fixed for ever: changing it
 #: would change every document's bytes.
@@ -86,6 +122,8 @@ _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:microcred")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _DID_PKH = re.compile(r"^did:pkh:eip155:(\d+):(0x[0-9a-fA-F]{40})$")
 _TOKEN_HEX = re.compile(r"^0x[0-9a-f]{64}$")
+_URN_UUID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_MULTIBASE = re.compile(r"^z[1-9A-HJ-NP-Za-km-z]{80,90}$")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -463,7 +501,7 @@ class _Criteria(_Strict):
 
 
 class _TemplateExtension(_Strict):
-    version: Literal[1]
+    version: Literal[2]
     kind: Literal["template"]
     chainId: int = Field(gt=0)
     registry: str
@@ -473,7 +511,7 @@ class _TemplateExtension(_Strict):
 
 
 class _Template(_Strict):
-    context: list[str] = Field(alias="@context")
+    context: list[Any] = Field(alias="@context")
     id: str
     type: list[Literal["Achievement"]]
     achievementType: Literal["Badge"]
@@ -564,7 +602,13 @@ def _credential_data(
     evidence: Sequence[str],
     recipient_name: str | None,
     replaces: int | None,
+    issuer_did: str | None = None,
+    credential_id: str | None = None,
 ) -> dict[str, Any]:
+    """The credential before its proof. ``issuer_did``: the did:key of the key that will sign it
+    (the issuer's ``id``; without one, the registry's URI of the issuer: an unsigned document);
+    ``credential_id``: the Open Badges ``id`` of the credential it replaces (else one derived
+    from the content)."""
     if not isinstance(recipient, str) or not is_address(recipient):
         raise DocumentError(f"Recipient {recipient!r} is not a wallet address (0x + 40 hex).")
     if int(recipient, 16) == 0:
@@ -588,6 +632,17 @@ def _credential_data(
         not isinstance(replaces, int) or isinstance(replaces, bool) or not 0 <= replaces < 2**256
     ):
         raise DocumentError(f"replaces={replaces!r} is not a token id (a uint256).")
+    if credential_id is not None and (replaces is None or not _URN_UUID.match(credential_id)):
+        raise DocumentError(
+            "Only a re-issue keeps an earlier credential's id, and that id is a urn:uuid."
+        )
+    if issuer_did is not None:
+        try:
+            public_key_of(issuer_did)
+        except ValueError as err:
+            raise DocumentError(
+                f"The issuer id {issuer_did!r} is not an Ed25519 did:key: {err}."
+            ) from None
 
     achievement: dict[str, Any] = {
         "id": template.uri,
@@ -627,7 +682,11 @@ def _credential_data(
             }
         ]
 
-    profile: dict[str, Any] = {"id": issuer.uri, "type": ["Profile"], "name": issuer.name}
+    profile: dict[str, Any] = {
+        "id": issuer_did or issuer.uri,
+        "type": ["Profile"],
+        "name": issuer.name,
+    }
     if issuer.url is not None:
         profile["url"] = issuer.url
 
@@ -672,10 +731,13 @@ def _credential_data(
     if valid_until is not None:
         data["validUntil"] = _iso(valid_until)
     if template.image is not None:
-        # ERC-721 wallets read a plain URI here; the Open Badges Image object is in the achievement.
-        data["image"] = template.image
+        # Open Badges 3.0 requires an Image object here; ERC-721 wallets that read a plain URI
+        # find none (the README says what each shows).
+        data["image"] = _image(template.image)
     if evidence:
         data["evidence"] = [{"id": uri, "type": ["Evidence"]} for uri in evidence]
+    if credential_id is not None:
+        return {"id": credential_id, **data}
     return _with_content_id(data)
 
 
@@ -745,7 +807,28 @@ class CredentialDocument:
 
     @property
     def image(self) -> str | None:
-        return self.data.get("image")
+        image = self.data.get("image")
+        return None if image is None else str(image["id"])
+
+    @property
+    def credential_id(self) -> str:
+        """The Open Badges ``id`` (a re-issue keeps the one of the credential it replaces)."""
+        return str(self.data["id"])
+
+    @property
+    def proof(self) -> dict[str, Any] | None:
+        """The embedded ``DataIntegrityProof`` (None: an unsigned document, which no verifier
+        accepts)."""
+        proofs = self.data.get("proof")
+        return None if not proofs else dict(proofs[0])
+
+    @property
+    def signing_key(self) -> builtins.bytes | None:  # (``bytes`` is a field of this class)
+        """The 32-byte Ed25519 public key whose signature the proof claims to be (the issuer's
+        did:key); whether it is, and whose key it is, verification checks."""
+        if self.proof is None:
+            return None
+        return public_key_of(str(self.data["issuer"]["id"]))
 
     @property
     def valid_from(self) -> datetime:
@@ -783,6 +866,124 @@ class CredentialDocument:
         )
 
 
+class CredentialSigner(Protocol):
+    """An Ed25519 key that signs credentials (:class:`microcred.vc.Ed25519SigningKey`)."""
+
+    @property
+    def did(self) -> str: ...
+
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class UnsignedCredential:
+    """A credential with its proof options, waiting for the 64-byte signature of
+    :attr:`hash_data` by the key of ``issuer_did`` (in this process, or in a browser page)."""
+
+    data: dict[str, Any] = field(repr=False)
+    options: dict[str, Any] = field(repr=False)
+
+    @property
+    def issuer_did(self) -> str:
+        return str(self.data["issuer"]["id"])
+
+    @property
+    def hash_data(self) -> bytes:
+        """What the signature signs: sha256 of the canonical proof options, then of the
+        canonical document (RDFC-1.0), 64 bytes."""
+        return hash_data(self.data, self.options)
+
+    def signed(
+        self, signature: bytes, *, hashed: bytes | None = None, trusted: bool = False
+    ) -> CredentialDocument:
+        """The credential with its proof. The signature is checked first, against the issuer's
+        key and :attr:`hash_data` (or ``hashed``, the same bytes computed before): a wrong one
+        would make a credential that no verifier accepts, and is refused here. ``trusted``: the
+        signature was made and checked in this process for these very facts (a bulk run's second
+        build of a document), not checked again."""
+        if len(signature) != 64:
+            raise DocumentError("An Ed25519 signature is 64 bytes.")
+        if not trusted and not verify_ed25519(
+            public_key_of(self.issuer_did),
+            signature,
+            hashed if hashed is not None else self.hash_data,
+        ):
+            raise DocumentError(
+                f"The signature is not {self.issuer_did}'s over this credential: sign the hash "
+                "data of this very document with that key."
+            )
+        signed = with_proof(self.data, self.options, signature)
+        # A list of one: the official OB 3.0 schema wants ``proof`` to be an array.
+        signed["proof"] = [signed["proof"]]
+        raw = _finish(signed, "credential")
+        return CredentialDocument(data=json.loads(raw), bytes=raw)
+
+
+def _proof_options(issuer_did: str, valid_from: datetime) -> dict[str, Any]:
+    return {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": _iso(_timestamp("start of validity", valid_from)),
+        "verificationMethod": verification_method_of(issuer_did),
+        "proofPurpose": PROOF_PURPOSE,
+    }
+
+
+def _template_facts(template: TemplateDocument, issuer: IssuerProfile) -> _TemplateFacts:
+    if (template.issuer_id, template.chain_id, template.registry) != (
+        issuer.issuer_id,
+        issuer.chain_id,
+        issuer.registry,
+    ):
+        raise DocumentError(
+            f"Template {template.name!r} belongs to issuer {template.issuer_id} on chain "
+            f"{template.chain_id}, not to issuer {issuer.issuer_id} on chain {issuer.chain_id}."
+        )
+    return _TemplateFacts(
+        template_id=template.template_id,
+        name=template.name,
+        description=template.description,
+        criteria=template.criteria,
+        skills=template.skills,
+        image=template.image,
+    )
+
+
+def prepare_credential(
+    *,
+    template: TemplateDocument,
+    issuer: IssuerProfile,
+    issuer_did: str,
+    recipient: str,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+    evidence: Sequence[str] = (),
+    recipient_name: str | None = None,
+    replaces: int | None = None,
+    credential_id: str | None = None,
+) -> UnsignedCredential:
+    """The credential awarding ``template`` to the wallet ``recipient``, to be signed by the key
+    of ``issuer_did`` (see :func:`build_credential` for the other arguments)."""
+    if valid_until is None and template.valid_days is not None:
+        valid_until = _timestamp("start of validity", valid_from) + timedelta(
+            days=template.valid_days
+        )
+    data = _credential_data(
+        template=_template_facts(template, issuer),
+        issuer=issuer,
+        recipient=recipient,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        evidence=evidence,
+        recipient_name=recipient_name,
+        replaces=replaces,
+        issuer_did=issuer_did,
+        credential_id=credential_id,
+    )
+    _finish(data, "credential")  # too large already: said before anything is signed
+    return UnsignedCredential(data=data, options=_proof_options(issuer_did, valid_from))
+
+
 def build_credential(
     *,
     template: TemplateDocument,
@@ -793,35 +994,38 @@ def build_credential(
     evidence: Sequence[str] = (),
     recipient_name: str | None = None,
     replaces: int | None = None,
+    credential_id: str | None = None,
+    signer: CredentialSigner | None = None,
 ) -> CredentialDocument:
-    """The credential document awarding ``template`` to the wallet ``recipient``.
+    """The credential document awarding ``template`` to the wallet ``recipient``, signed by
+    ``signer`` (the issuer's Ed25519 key; without one the document is unsigned, which only tests
+    of what verification refuses want).
 
     Times are kept to the second in UTC (naive datetimes are read as UTC). Without ``valid_until``
-    a template with ``valid_days`` expires that many days after ``valid_from``.
+    a template with ``valid_days`` expires that many days after ``valid_from``. A re-issue
+    (``replaces``) gives ``credential_id``, the Open Badges id of the credential it replaces.
     """
-    if (template.issuer_id, template.chain_id, template.registry) != (
-        issuer.issuer_id,
-        issuer.chain_id,
-        issuer.registry,
-    ):
-        raise DocumentError(
-            f"Template {template.name!r} belongs to issuer {template.issuer_id} on chain "
-            f"{template.chain_id}, not to issuer {issuer.issuer_id} on chain {issuer.chain_id}."
+    if signer is not None:
+        unsigned = prepare_credential(
+            template=template,
+            issuer=issuer,
+            issuer_did=signer.did,
+            recipient=recipient,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            evidence=evidence,
+            recipient_name=recipient_name,
+            replaces=replaces,
+            credential_id=credential_id,
         )
+        hashed = unsigned.hash_data
+        return unsigned.signed(signer.sign(hashed), hashed=hashed)
     if valid_until is None and template.valid_days is not None:
         valid_until = _timestamp("start of validity", valid_from) + timedelta(
             days=template.valid_days
         )
-    facts = _TemplateFacts(
-        template_id=template.template_id,
-        name=template.name,
-        description=template.description,
-        criteria=template.criteria,
-        skills=template.skills,
-        image=template.image,
-    )
     data = _credential_data(
-        template=facts,
+        template=_template_facts(template, issuer),
         issuer=issuer,
         recipient=recipient,
         valid_from=valid_from,
@@ -829,6 +1033,7 @@ def build_credential(
         evidence=evidence,
         recipient_name=recipient_name,
         replaces=replaces,
+        credential_id=credential_id,
     )
     raw = _finish(data, "credential")
     return CredentialDocument(data=json.loads(raw), bytes=raw)
@@ -873,7 +1078,7 @@ class _Evidence(_Strict):
 
 
 class _CredentialExtension(_Strict):
-    version: Literal[1]
+    version: Literal[2]
     kind: Literal["credential"]
     chainId: int = Field(gt=0)
     registry: str
@@ -883,13 +1088,22 @@ class _CredentialExtension(_Strict):
     replaces: str | None = Field(default=None, pattern=_TOKEN_HEX.pattern)
 
 
+class _Proof(_Strict):
+    type: Literal["DataIntegrityProof"]
+    cryptosuite: Literal["eddsa-rdfc-2022"]
+    created: str
+    verificationMethod: str
+    proofPurpose: Literal["assertionMethod"]
+    proofValue: str = Field(pattern=_MULTIBASE.pattern)
+
+
 class _Credential(_Strict):
-    context: list[str] = Field(alias="@context")
+    context: list[Any] = Field(alias="@context")
     id: str
     type: list[str]
     name: str
     description: str
-    image: str | None = None
+    image: _Image | None = None
     issuer: _Profile
     validFrom: str
     validUntil: str | None = None
@@ -897,6 +1111,7 @@ class _Credential(_Strict):
     evidence: list[_Evidence] | None = None
     attributes: list[dict[str, Any]]
     microcred: _CredentialExtension
+    proof: list[_Proof] | None = Field(default=None, min_length=1, max_length=1)
 
 
 def parse_credential(data: bytes) -> CredentialDocument:
@@ -935,15 +1150,26 @@ def parse_credential(data: bytes) -> CredentialDocument:
     identities = model.credentialSubject.identifier or []
     if len(identities) > 1:
         raise DocumentError("The credential names its recipient more than once.")
+    valid_from = _parse_iso("validFrom", model.validFrom)
+    issuer_did = model.issuer.id if model.proof is not None else None
     rebuilt = _credential_data(
         template=facts,
         issuer=issuer,
         recipient=ext.recipient,
-        valid_from=_parse_iso("validFrom", model.validFrom),
+        valid_from=valid_from,
         valid_until=_parse_iso("validUntil", model.validUntil) if model.validUntil else None,
         evidence=[e.id for e in model.evidence or ()],
         recipient_name=identities[0].identityHash if identities else None,
         replaces=int(ext.replaces, 16) if ext.replaces else None,
+        issuer_did=issuer_did,
+        credential_id=model.id if ext.replaces else None,
     )
-    _same_or_fail(rebuilt, obj, "credential")
+    if issuer_did is not None:
+        # The proof as build_credential writes it: by the issuer's key, created at validFrom;
+        # whether the signature holds is verification's "proof_valid" check.
+        rebuilt["proof"] = [{**_proof_options(issuer_did, valid_from), "proofValue": ""}]
+        obj_proof = [{**obj["proof"][0], "proofValue": ""}]
+        _same_or_fail(rebuilt, {**obj, "proof": obj_proof}, "credential")
+    else:
+        _same_or_fail(rebuilt, obj, "credential")
     return CredentialDocument(data=obj, bytes=bytes(data))

@@ -26,7 +26,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,23 +36,29 @@ from eth_account.signers.local import LocalAccount
 from .anchoring import DEFAULT_PROOFS_DIR, AnchoredCredential, store_manifest, write_proofs
 from .chain import Chain, SentTransaction, checksum
 from .cid import cid_of_token_id
-from .defaults import BATCH_SIZE, DEFAULT_JOURNAL_DIR
+from .defaults import BATCH_SIZE, DEFAULT_JOURNAL_DIR, DEFAULT_PUBLIC_URL
 from .documents import (
     CredentialDocument,
+    CredentialSigner,
     IssuerProfile,
     TemplateDocument,
     build_credential,
     build_template,
+    canonical_bytes,
     parse_template,
+    prepare_credential,
 )
 from .errors import ChainError, DocumentError, InputError, StorageError
 from .merkle import Leaf, MerkleTree
 from .progress import Progress
 from .replacement import FeePolicy, sign_replacement
 from .storage import Store
+from .vc.didkey import Ed25519SigningKey, public_key_of, verify_ed25519
+from .vc.keyderivation import SigningKeyRequest, derive_signing_key_with_account
 
 if TYPE_CHECKING:  # duplicates builds on this module: imported where used
     from .duplicates import Duplicate
+    from .index import CredentialIndex
 
 __all__ = [
     "AnchorPlan",
@@ -80,6 +86,11 @@ __all__ = [
     "parse_date",
     "plan",
     "plan_anchor",
+    "key_request",
+    "signing_request",
+    "SigningRequest",
+    "signing_key_of",
+    "ensure_signing_key_registered",
     "prepare",
     "read_csv",
     "read_csv_text",
@@ -323,13 +334,23 @@ def _active_issuer_of(chain: Chain, signer: LocalAccount | str) -> int:
 
 @dataclass(frozen=True)
 class IssuingContext:
-    """Everything checked once before issuing: the signer's issuer and the template."""
+    """Everything checked once before issuing: the signer's issuer and the template, and the
+    Ed25519 key that signs the documents (derived from the signer's account; for a browser
+    wallet, the page holds it and only its did is known here)."""
 
     chain: Chain
     store: Store
     signer: LocalAccount | str  # a key, or only an address when a browser wallet signs
     issuer: IssuerProfile
     template: TemplateDocument
+    signing_key: CredentialSigner | None = None
+    #: Signatures made in this run, by the digest of the unsigned document: a bulk run builds
+    #: each document twice (to check every row, then to store it) and signs it once (96 bytes
+    #: a row, not the document).
+    signatures: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
+    #: Set while a browser page's signing request is gathered: (unsigned digest, hash data) of
+    #: each document built, which then carries a placeholder proof (its token id means nothing).
+    collected: list[tuple[bytes, bytes]] | None = field(default=None, compare=False, repr=False)
 
 
 def prepare(
@@ -362,7 +383,68 @@ def prepare(
         signer=signer,
         issuer=issuer_profile(chain, issuer_id),
         template=template,
+        signing_key=signing_key_of(chain, signer, issuer_id)
+        if isinstance(signer, LocalAccount)
+        else None,
     )
+
+
+def signing_key_of(chain: Chain, account: LocalAccount, issuer_id: int) -> Ed25519SigningKey:
+    """The Ed25519 key ``account`` signs credentials of ``issuer_id`` with: derived from its
+    signature of the key message for the app's origin (``MICROCRED_PUBLIC_URL``), exactly as
+    the Issue page derives it in the browser (:mod:`microcred.vc.keyderivation`)."""
+    return derive_signing_key_with_account(
+        account,
+        app_url=public_url(),
+        chain_id=chain.chain_id,
+        registry=chain.registry_address,
+        issuer_id=issuer_id,
+        generation=key_generation(),
+    )
+
+
+def ensure_signing_key_registered(ctx: IssuingContext) -> None:
+    """Register the run's signing key for its issuer on chain, once (one transaction the first
+    time a signer issues; nothing after): verifiers learn from the registry that the key speaks
+    for the institution. A key this issuer revoked stops the run with a sentence; what other
+    issuers registered does not matter (records are per issuer)."""
+    key, signer = ctx.signing_key, ctx.signer
+    if key is None or not isinstance(signer, LocalAccount):
+        return  # a browser wallet registers its key from the page
+    public_key = public_key_of(key.did)
+    pair = (ctx.issuer.issuer_id, public_key)
+    record = ctx.chain.assertion_keys([pair])[pair]
+    if not record.registered:
+        ctx.chain.transact(
+            ctx.chain.register_assertion_key_call(public_key),
+            signer,
+            action="register the key that signs this institution's credentials",
+        )
+        return
+    if record.revoked:
+        raise InputError(
+            f"The signing key {key.did} of {signer.address} was revoked on chain: set "
+            f"{KEY_GENERATION_VARIABLE} to a new key generation (e.g. "
+            f"{KEY_GENERATION_VARIABLE}={key_generation() + 1}) and issue again."
+        )
+
+
+#: The environment variable naming the key generation (1 unless a key was revoked).
+KEY_GENERATION_VARIABLE = "MICROCRED_KEY_GENERATION"
+
+
+def key_generation() -> int:
+    """The signing key's generation (``MICROCRED_KEY_GENERATION``, default 1): a new generation is
+    a new key of the same account, for when one was exposed and revoked."""
+    raw = os.environ.get(KEY_GENERATION_VARIABLE, "").strip() or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(f"{KEY_GENERATION_VARIABLE}={raw!r} is not a whole number from 1.")
+    return int(raw)
+
+
+def public_url() -> str:
+    """The app's public origin: ``MICROCRED_PUBLIC_URL``, else the local default."""
+    return (os.environ.get("MICROCRED_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
 def load_template(store: Store, template_id: int) -> TemplateDocument:
@@ -450,9 +532,21 @@ def _build(
         when = expires.strftime("%Y-%m-%d %H:%M UTC")
         raise InputError(f"{where}the expiry {when} is not in the future")
     try:
-        return build_credential(
+        if ctx.signing_key is None:
+            return build_credential(
+                template=ctx.template,
+                issuer=ctx.issuer,
+                recipient=address,
+                valid_from=valid_from,
+                valid_until=expires,
+                evidence=recipient.evidence,
+                recipient_name=recipient.name,
+                **extra,
+            )
+        unsigned = prepare_credential(
             template=ctx.template,
             issuer=ctx.issuer,
+            issuer_did=ctx.signing_key.did,
             recipient=address,
             valid_from=valid_from,
             valid_until=expires,
@@ -460,6 +554,17 @@ def _build(
             recipient_name=recipient.name,
             **extra,
         )
+        digest = hashlib.sha256(canonical_bytes(unsigned.data)).digest()
+        signature = ctx.signatures.get(digest)
+        if signature is not None:
+            return unsigned.signed(signature, trusted=True)
+        hashed = unsigned.hash_data
+        if ctx.collected is not None:
+            ctx.collected.append((digest, hashed))
+            return unsigned.signed(bytes(64), trusted=True)
+        signature = ctx.signing_key.sign(hashed)
+        ctx.signatures[digest] = signature
+        return unsigned.signed(signature, hashed=hashed)
     except DocumentError as err:
         raise InputError(f"{where}{err}") from None
 
@@ -529,8 +634,11 @@ def issue_one(
                 f"by 0x{old.replaced_by:064x}."
             )
     now = chain.latest_timestamp()
+    extra: dict[str, Any] = {}
+    if replaces is not None:
+        extra = {"replaces": replaces, "credential_id": _credential_id_of(store, replaces)}
     try:
-        doc = _build(ctx, who, datetime.fromtimestamp(now, UTC), replaces=replaces)
+        doc = _build(ctx, who, datetime.fromtimestamp(now, UTC), **extra)
     except InputError as err:
         raise InputError(_sentence(str(err))) from None
     problem = _check_expiry(doc, now, who)
@@ -540,6 +648,7 @@ def issue_one(
         raise InputError(f"The credential 0x{doc.token_id:064x} was issued already.")
     cid = store.put(doc.bytes)
     fn = chain.issue_call(who.address, doc.token_id, _expiry(doc), replaces or 0)
+    ensure_signing_key_registered(ctx)
     receipt = chain.transact(fn, signer, action="issue the credential")
     return IssueResult(
         token_id=doc.token_id,
@@ -547,6 +656,26 @@ def issue_one(
         recipient=who.address,
         tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
     )
+
+
+def _credential_id_of(store: Store, token_id: int) -> str:
+    """The Open Badges ``id`` of the credential ``token_id`` (its document read by CID, so its
+    hash is checked): what its re-issue keeps, so that Open Badges hosts see a newer version of
+    the same credential."""
+    from .untrusted import DOCUMENT, parse_untrusted
+
+    cid = cid_of_token_id(token_id)
+    try:
+        data = parse_untrusted(store.get(cid), DOCUMENT)
+    except (StorageError, InputError) as err:
+        raise InputError(
+            f"The document of the credential 0x{token_id:064x} ({cid}) cannot be read, and its "
+            f"re-issue keeps its id: {err}"
+        ) from None
+    credential_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(credential_id, str) or not credential_id.startswith("urn:uuid:"):
+        raise InputError(f"The document {cid} has no urn:uuid id for its re-issue to keep.")
+    return credential_id
 
 
 # --------------------------------------------------------------------------------------------------
@@ -749,6 +878,7 @@ def _skip_duplicates(
     journal: Journal,
     recipients: Sequence[Recipient],
     policy: str,
+    index: CredentialIndex | None = None,
 ) -> tuple[list[Recipient], list[Duplicate]]:
     """``(to issue, skipped)`` under ``policy``. The choice is pinned in the journal's first line:
     a run started again skips exactly what the first start skipped, even though the learners
@@ -778,6 +908,7 @@ def _skip_duplicates(
         template_id=ctx.template.template_id,
         issuer_id=ctx.issuer.issuer_id,
         recipients=recipients,
+        index=index,
     )
     return split_by_policy(recipients, found, "skip")
 
@@ -909,12 +1040,14 @@ def issue_bulk(
     after_batch: Callable[[int, str], None] | None = None,
     fees: FeePolicy | None = None,
     duplicates: str = "issue",
+    index: CredentialIndex | None = None,
 ) -> BulkResult:
     """Issue one credential per recipient, in batches, resumably (see the module docstring).
 
     ``duplicates`` decides about a learner named on an earlier row or already holding a valid
-    credential of the template (:mod:`microcred.duplicates`): ``"skip"`` leaves those rows out
-    (``result.skipped``); ``"issue"`` issues every row, as asked. The library does what it is
+    credential of the template (:mod:`microcred.duplicates`, found through ``index``, a throwaway
+    one if not given): ``"skip"`` leaves those rows out (``result.skipped``); ``"issue"`` issues
+    every row, as asked. The library does what it is
     told; the CLI and the web app choose, and choose ``"skip"`` unless told otherwise.
 
     Every row is checked (its document built and discarded) before anything is sent; then each
@@ -936,7 +1069,7 @@ def issue_bulk(
     now = chain.latest_timestamp()
     valid_from = now if header is None else int(header["validFrom"])
     everyone = recipients
-    recipients, skipped = _skip_duplicates(ctx, journal, everyone, duplicates)
+    recipients, skipped = _skip_duplicates(ctx, journal, everyone, duplicates, index)
 
     token_ids = _validate_all(
         ctx, recipients, valid_from=valid_from, now=now, keep=lambda doc: doc.token_id
@@ -963,6 +1096,7 @@ def issue_bulk(
     settle_in_flight(
         chain, signer, journal, action="finish a batch sent by an earlier run", fees=fees
     )
+    ensure_signing_key_registered(ctx)
 
     # The chain says what is issued already: ids are content digests.
     issued_before = _minted_by(chain, result.token_ids, ctx.issuer.issuer_id)
@@ -1009,6 +1143,129 @@ class IssuePlan:
     token_ids: list[int]
     already: list[int]  # on chain already: nothing to send for them
     calls: list[Any]  # issueBatch calls (web3 contract functions), BATCH_SIZE credentials each
+    #: ``registerAssertionKey`` of the page's signing key, to send first; None once registered.
+    register_call: Any | None = None
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """What a browser page signs before a plan: the 64-byte hash data of each row's document
+    (:attr:`hashes`), for the page's Ed25519 key (``issuer_did``); the key never leaves the
+    page. The server keeps this request (it is what the signatures are checked against) and
+    hands :func:`plan` or :func:`plan_anchor` the signatures, in the same order."""
+
+    signer: str
+    issuer_did: str
+    template_id: int
+    valid_from: int
+    digests: tuple[bytes, ...]  # sha256 of each row's unsigned document
+    hashes: tuple[bytes, ...]  # what the page signs, one per row
+
+    @property
+    def hashes_hex(self) -> list[str]:
+        return [h.hex() for h in self.hashes]
+
+
+def signing_request(
+    chain: Chain,
+    store: Store,
+    *,
+    signer: str,
+    issuer_did: str,
+    template_id: int,
+    recipients: Sequence[Recipient],
+) -> SigningRequest:
+    """Every row validated (all bad rows named at once, nothing stored) and the hash data the
+    page's key ``issuer_did`` signs, one per row; see :func:`key_request` for the key."""
+    if not recipients:
+        raise InputError("Nothing to issue: no recipients.")
+    try:
+        public_key_of(issuer_did)
+    except ValueError as err:
+        raise InputError(f"{issuer_did!r} is not the did:key of an Ed25519 key: {err}.") from None
+    ctx = prepare(chain, store, signer, template_id)
+    now = chain.latest_timestamp()
+    collecting = replace(ctx, signing_key=_PageKey(issuer_did), collected=[])
+    _validate_all(collecting, recipients, valid_from=now, now=now, keep=lambda d: None)
+    assert collecting.collected is not None
+    return SigningRequest(
+        signer=checksum(signer, what="signer address"),
+        issuer_did=issuer_did,
+        template_id=template_id,
+        valid_from=now,
+        digests=tuple(d for d, _ in collecting.collected),
+        hashes=tuple(h for _, h in collecting.collected),
+    )
+
+
+def key_request(chain: Chain, signer: str) -> SigningKeyRequest:
+    """The key message a browser wallet signs (EIP-191) for the page to derive the signer's
+    Ed25519 key, exactly as the CLI does (:func:`signing_key_of`)."""
+    issuer_id = _active_issuer_of(chain, signer)
+    return SigningKeyRequest(
+        app_url=public_url(),
+        address=checksum(signer, what="signer address"),
+        chain_id=chain.chain_id,
+        registry=chain.registry_address,
+        issuer_id=issuer_id,
+        generation=key_generation(),
+    )
+
+
+@dataclass(frozen=True)
+class _PageKey:
+    """The page's key as the server knows it: its did, and the signatures it sent."""
+
+    did: str
+
+    def sign(self, message: bytes) -> bytes:
+        raise InputError(
+            "A row changed after the page signed the documents (or was never signed): sign again."
+        )
+
+
+def _signed_context(
+    ctx: IssuingContext, signing: SigningRequest, signatures: Sequence[bytes]
+) -> IssuingContext:
+    """``ctx`` whose documents carry the page's signatures, each checked against the hash data
+    of the request first (the server computed those; a signature by another key, or of other
+    bytes, is refused before anything is stored)."""
+    if ctx.signer != signing.signer or ctx.template.template_id != signing.template_id:
+        raise InputError("These signatures were made for another signer or template: sign again.")
+    if len(signatures) != len(signing.hashes):
+        raise InputError(
+            f"The page sent {len(signatures)} signature(s) for {len(signing.hashes)} document(s): "
+            "sign again."
+        )
+    public_key = public_key_of(signing.issuer_did)
+    for number, (signature, hashed) in enumerate(zip(signatures, signing.hashes, strict=True), 1):
+        if len(signature) != 64 or not verify_ed25519(public_key, signature, hashed):
+            raise InputError(
+                f"Signature {number} is not {signing.issuer_did}'s over document {number}: "
+                "nothing was stored; sign again."
+            )
+    return replace(
+        ctx,
+        signing_key=_PageKey(signing.issuer_did),
+        signatures=dict(zip(signing.digests, signatures, strict=True)),
+    )
+
+
+def _register_call_if_needed(ctx: IssuingContext) -> Any | None:
+    """``registerAssertionKey`` of the page's key, if the registry does not have it for this
+    issuer yet; an :class:`InputError` if this issuer revoked it."""
+    assert ctx.signing_key is not None
+    public_key = public_key_of(ctx.signing_key.did)
+    pair = (ctx.issuer.issuer_id, public_key)
+    record = ctx.chain.assertion_keys([pair])[pair]
+    if not record.registered:
+        return ctx.chain.register_assertion_key_call(public_key)
+    if record.revoked:
+        raise InputError(
+            f"The signing key {ctx.signing_key.did} was revoked on chain: the institution's "
+            f"operator sets {KEY_GENERATION_VARIABLE} to a new key generation."
+        )
+    return None
 
 
 def plan(
@@ -1018,14 +1275,18 @@ def plan(
     signer: str,
     template_id: int,
     recipients: Sequence[Recipient],
+    signing: SigningRequest,
+    signatures: Sequence[bytes],
     batch_size: int = BATCH_SIZE,
 ) -> IssuePlan:
     """Validate everything and store the documents for ``signer`` (an address whose wallet will
-    sign); returns the calls to send. Sending them twice cannot double-issue: ids are digests."""
+    sign), signed by the page (``signatures`` of ``signing``'s hash data, see
+    :func:`signing_request`); returns the calls to send. Sending them twice cannot double-issue:
+    ids are digests."""
     if not recipients:
         raise InputError("Nothing to issue: no recipients.")
-    ctx = prepare(chain, store, signer, template_id)
-    now = chain.latest_timestamp()
+    ctx = _signed_context(prepare(chain, store, signer, template_id), signing, signatures)
+    now = signing.valid_from
     # Like issue_bulk: every row checked first, then one document at a time built again and
     # stored, so memory holds the calls' arguments, not the documents.
     facts = _validate_all(
@@ -1045,7 +1306,12 @@ def plan(
         chain.issue_batch_call([f[0] for f in batch], [f[1] for f in batch], [f[2] for f in batch])
         for batch in _chunks(todo, batch_size)
     ]
-    return IssuePlan(token_ids=ids, already=[t for t in ids if t in issued], calls=calls)
+    return IssuePlan(
+        token_ids=ids,
+        already=[t for t in ids if t in issued],
+        calls=calls,
+        register_call=_register_call_if_needed(ctx) if calls else None,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1166,6 +1432,7 @@ def anchor_bulk(
     progress: Progress | None = None,
     fees: FeePolicy | None = None,
     duplicates: str = "issue",
+    index: CredentialIndex | None = None,
 ) -> AnchorResult:
     """Issue a whole cohort in one ``anchor`` transaction, resumably; duplicates are skipped or
     issued anyway as in :func:`issue_bulk`.
@@ -1187,7 +1454,7 @@ def anchor_bulk(
     now = chain.latest_timestamp()
     valid_from = now if header is None else int(header["validFrom"])
     everyone = recipients
-    recipients, skipped = _skip_duplicates(ctx, journal, everyone, duplicates)
+    recipients, skipped = _skip_duplicates(ctx, journal, everyone, duplicates, index)
     if not recipients:
         raise InputError(
             f"All {len(everyone)} row(s) are duplicates ({skipped[0].reason}, ...): nothing to "
@@ -1224,6 +1491,7 @@ def anchor_bulk(
     settle_in_flight(
         chain, signer, journal, action="finish the anchor sent by an earlier run", fees=fees
     )
+    ensure_signing_key_registered(ctx)
     if not chain.anchor_of(tree.root).exists:
         action = "anchor the batch"
         tx = chain.prepare(
@@ -1244,6 +1512,8 @@ class AnchorPlan:
 
     batch: AnchorResult
     call: Any | None
+    #: ``registerAssertionKey`` of the page's signing key, to send first; None once registered.
+    register_call: Any | None = None
 
 
 def plan_anchor(
@@ -1253,14 +1523,17 @@ def plan_anchor(
     signer: str,
     template_id: int,
     recipients: Sequence[Recipient],
+    signing: SigningRequest,
+    signatures: Sequence[bytes],
     proofs_dir: Path = DEFAULT_PROOFS_DIR,
 ) -> AnchorPlan:
-    """:func:`anchor_bulk` for ``signer`` (an address whose wallet will sign): everything but the
+    """:func:`anchor_bulk` for ``signer`` (an address whose wallet will sign), the documents
+    signed by the page (``signatures`` of ``signing``'s hash data): everything but the
     transaction, whose call is returned (``chain.unsigned(plan.call)`` for the wallet)."""
     if not recipients:
         raise InputError("Nothing to issue: no recipients.")
-    ctx = prepare(chain, store, signer, template_id)
-    now = chain.latest_timestamp()
+    ctx = _signed_context(prepare(chain, store, signer, template_id), signing, signatures)
+    now = signing.valid_from
     leaves, tree = _batch(ctx, recipients, valid_from=now, now=now)
     batch = _store_batch(
         ctx,
@@ -1277,4 +1550,8 @@ def plan_anchor(
         if chain.anchor_of(tree.root).exists
         else chain.anchor_call(tree.root, len(leaves), batch.manifest)
     )
-    return AnchorPlan(batch=batch, call=call)
+    return AnchorPlan(
+        batch=batch,
+        call=call,
+        register_call=_register_call_if_needed(ctx) if call is not None else None,
+    )

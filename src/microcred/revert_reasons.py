@@ -40,7 +40,22 @@ EXPLANATIONS: dict[str, Callable[[Args], str]] = {
         "this needs"
     ),
     # ---- IssuerRegistry
+    "IssuerRegistryAssertionKeyAlreadyRevoked": lambda a: (
+        f"the signing key {a['publicKey']} was already revoked on {a['revokedAt']}"
+    ),
+    "IssuerRegistryAssertionKeyTaken": lambda a: (
+        f"issuer {a['issuerId']} has registered the signing key {a['publicKey']} already (a key "
+        "is registered once per institution, and a revoked one never again: use a new key)"
+    ),
+    "IssuerRegistryAssertionKeysLengthMismatch": lambda a: (
+        f"the query names {a['issuerIds']} issuer ids for {a['publicKeys']} signing keys, which "
+        "must be equal"
+    ),
     "IssuerRegistryEmptyName": lambda a: "an institution needs a name",
+    "IssuerRegistryEmptyReason": lambda a: "a reason is required",
+    "IssuerRegistryInvalidAssertionKey": lambda a: (
+        "the signing key is empty (all zero): give the 32-byte Ed25519 public key"
+    ),
     "IssuerRegistryInvalidSigner": lambda a: (
         f"{a['signer']} cannot be a signer key (it is the zero address)"
     ),
@@ -63,8 +78,8 @@ EXPLANATIONS: dict[str, Callable[[Args], str]] = {
         "institution only"
     ),
     "IssuerRegistryTextTooLong": lambda a: (
-        f"the text is {a['length']} bytes long; names and profile addresses may have at most "
-        f"{a['max']}"
+        f"the text is {a['length']} bytes long; names, profile addresses and reasons may have at "
+        f"most {a['max']}"
     ),
     "IssuerRegistryTooManySigners": lambda a: (
         f"issuer {a['issuerId']} already has {a['max']} signer keys, the most an institution may "
@@ -76,6 +91,9 @@ EXPLANATIONS: dict[str, Callable[[Args], str]] = {
     ),
     "IssuerRegistryUnauthorizedSigner": lambda a: (
         f"{a['account']} is not a signer key of {_issuer(a['issuerId'])}"
+    ),
+    "IssuerRegistryUnknownAssertionKey": lambda a: (
+        f"the signing key {a['publicKey']} was never registered by the institution named"
     ),
     "IssuerRegistryUnknownIssuer": lambda a: f"there is no issuer {a['issuerId']} in the registry",
     "IssuerRegistryUnknownTemplate": lambda a: f"no template {a['templateId']} was ever published",

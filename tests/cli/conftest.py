@@ -155,4 +155,7 @@ def fresh_issuer(net: Net, run: Runner) -> IssuerSetup:
             "--criteria", "Passed the exam.", "--skill", "Python", key=key,
         )
     )  # fmt: skip
+    # Its signing key registered now, as the first issue would (that first transaction is
+    # tested on its own): tests that count or stall transactions see only theirs.
+    run("key", "register", key=key)
     return IssuerSetup(id=issuer_id, key=key, template=template)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from _anvil import ROOT, deploy
+from _lookups import anchored_batches
 
 from microcred.chain import Chain
 from microcred.storage import LocalStore
@@ -50,9 +51,9 @@ def test_the_demo_seed_shows_every_verdict_and_an_anchored_batch(net, tmp_path):
     statuses = sorted(c.status for c in report.credentials)
     assert statuses == ["anchored", "valid", "valid"] and not report.warnings
     assert [p.name for p in (tmp_path / ".microcred" / "proofs").iterdir()] == [
-        f"0x{chain.anchored_batches()[0].root.hex()}"
+        f"0x{anchored_batches(chain, LocalStore(store_dir))[0].root.hex()}"
     ]
 
     again = _seed(net, path, store_dir, tmp_path)
     assert "already there" in again
-    assert len(chain.anchored_batches()) == 1
+    assert len(anchored_batches(chain, LocalStore(store_dir))) == 1

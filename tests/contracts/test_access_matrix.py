@@ -10,6 +10,10 @@ Rows ending in ``+copy`` are what a hostile accredited issuer (column ``other``)
 it read in Acme's published batch manifest: anchor a batch of its own holding Acme's leaf and
 revoke it there, anchor and claim a copy to its own wallet, or issue the id directly. Each of them
 is then checked to be harmless: Acme's learner still claims the entry, as Acme's, not revoked.
+``registerKey+copy`` is the same for a signing key: the other issuer copies the Ed25519 key of
+Acme's documents (public in each credential's did:key) and calls ``registerAssertionKey`` with it.
+That succeeds, for the other issuer only (records are per issuer, so nobody can squat a key):
+Acme's record of its key is then checked to be exactly what it was.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ ERRORS = {
     "BadConfirm": "AccessControlBadConfirmation",
     "RegSigner": "IssuerRegistryUnauthorizedSigner",
     "NotActive": "IssuerRegistryIssuerNotActive",
+    "KeyTaken": "IssuerRegistryAssertionKeyTaken",
     "CredSigner": "CredentialUnauthorizedSigner",
     "NotIssuer": "CredentialNotIssuerSigner",
     "NotHolder": "CredentialNotHolder",
@@ -61,6 +66,9 @@ addSigner             ok         ok         ok         RegSigner  RegSigner  Reg
 removeSigner          ok         ok         ok         RegSigner  RegSigner  RegSigner  RegSigner
 publishTemplate       RegSigner  RegSigner  ok         ok         NotActive  RegSigner  RegSigner
 retireTemplate        RegSigner  RegSigner  ok         RegSigner  NotActive  RegSigner  RegSigner
+registerAssertionKey  RegSigner  RegSigner  ok         ok         NotActive  RegSigner  RegSigner
+registerKey+copy      RegSigner  RegSigner  KeyTaken   ok         NotActive  RegSigner  RegSigner
+revokeAssertionKey    ok         ok         ok         RegSigner  RegSigner  RegSigner  RegSigner
 grantRole             ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
 revokeRole            ok         AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl  AccessCtl
 renounceRole          BadConfirm ok         BadConfirm BadConfirm BadConfirm BadConfirm BadConfirm
@@ -131,6 +139,8 @@ def act(
     """The call each row of the table makes, against a credential and a template of Acme."""
     token_id = create_credential()
     template_id = create_template()
+    acme_key = create_token_id().to_bytes(32, "big")  # an Ed25519 key of Acme's documents
+    registry.registerAssertionKey(acme_key, sender=issuer_signer)
     registrar_role = registry.REGISTRAR_ROLE()
     # A batch Acme anchored; anyone may claim a leaf of it (minted to the leaf's recipient).
     leaves = [Leaf(Account.create().address, create_token_id(), NEVER) for _ in range(2)]
@@ -164,6 +174,13 @@ def act(
         "removeSigner": lambda s: registry.removeSigner(ACME, second_signer, sender=s),
         "publishTemplate": lambda s: registry.publishTemplate(create_token_id(), sender=s),
         "retireTemplate": lambda s: registry.retireTemplate(template_id, sender=s),
+        "registerAssertionKey": lambda s: registry.registerAssertionKey(
+            create_token_id().to_bytes(32, "big"), sender=s
+        ),
+        "registerKey+copy": lambda s: registry.registerAssertionKey(acme_key, sender=s),
+        "revokeAssertionKey": lambda s: registry.revokeAssertionKey(
+            ACME, acme_key, "rotated", sender=s
+        ),
         "grantRole": lambda s: registry.grantRole(registrar_role, spare_key, sender=s),
         "revokeRole": lambda s: registry.revokeRole(registrar_role, registrar, sender=s),
         "renounceRole": lambda s: registry.renounceRole(registrar_role, registrar, sender=s),
@@ -208,7 +225,17 @@ def act(
         status = credential.credential(target.token_id)
         assert (status.holder, status.issuerId, status.revokedAt) == (target.recipient, ACME, 0)
 
+    def acme_key_record():
+        r = registry.assertionKey(ACME, acme_key)
+        return (r.issuerId, r.signer, r.registeredAt, r.revokedAt)
+
+    registered = acme_key_record()
+
+    def acme_key_record_unchanged():
+        assert acme_key_record() == registered
+
     calls["check harmless"] = rightful_claim_still_works
+    calls["check harmless registerKey+copy"] = acme_key_record_unchanged
     return calls
 
 
@@ -220,7 +247,7 @@ def test_access_matrix(request, registry, credential, act, function, role, expec
         receipt = call(sender)
         assert not receipt.failed
         if function.endswith("+copy") and role != "issuer":
-            act["check harmless"]()
+            act.get(f"check harmless {function}", act["check harmless"])()
         return
     contract = registry if ERRORS[expected].startswith(("IssuerRegistry", "Access")) else credential
     error = getattr(contract, ERRORS[expected])

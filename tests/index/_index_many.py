@@ -1,9 +1,11 @@
 """A wallet among many anchored batches of other issuers (anvil, real documents, LocalStore).
 
-``wallet`` holds a minted credential and waits in its own institution's anchored batch; another
-institution anchored ``OTHER_BATCHES`` small batches (two learners each) for other wallets. The
-batches are built cheaply: one tiny manifest and one ``anchor`` transaction each, in a loop
-(:func:`anchor_many`, which ``bench/verify.py`` uses too).
+:func:`build_wallet` deploys both contracts on a node, registers two institutions and gives
+``wallet`` a minted credential and a place in its own institution's anchored batch;
+:func:`anchor_many` then has the other institution anchor small batches (two learners each) for
+other wallets, cheaply: one tiny manifest and one ``anchor`` transaction each. The
+``many_batches`` fixture is that world with ``OTHER_BATCHES`` batches; ``bench/_index_matrix.py``
+builds the same world (it imports this module) and grows it step by step.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class ManyBatches:
     anchored: int
     anchored_root: bytes
     other_issuer: int
+    template_id: int  # the home institution's (what more credentials for a wallet are issued from)
 
 
 def anchor_many(
@@ -71,6 +74,55 @@ def anchor_many(
         )
 
 
+def build_wallet(url: str, base: Path, store: LocalStore) -> ManyBatches:
+    """On the node at ``url`` (anvil's default accounts): both contracts, "Home College" (staff
+    ``STAFF_KEY``) and "Busy Academy" (``OTHER_STAFF_KEY``), one template, and a fresh wallet
+    holding a credential minted by Home College and waiting in its anchored batch of two
+    (each with its own document). No batch of the other institution yet: :func:`anchor_many`."""
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 300}))
+    deployment = deploy(w3, w3.eth.accounts[0])
+    path = base / f"{deployment.chain_id}.json"
+    deployment.save(path)
+    chain = Chain.connect(web3_for(url), deployment)
+    registrar = Account.from_key(REGISTRAR_KEY)
+    staff, other = Account.from_key(STAFF_KEY), Account.from_key(OTHER_STAFF_KEY)
+    chain.register_issuer(registrar, name="Home College", signers=[staff.address])
+    other_id = chain.register_issuer(registrar, name="Busy Academy", signers=[other.address])
+    template = create_template(
+        chain, store, staff, name="Finding", description="Is found.", criteria="Was looked up."
+    )
+    wallet = Account.create().address
+    minted = issue_one(
+        chain,
+        store,
+        staff,
+        template_id=template.template_id,
+        recipient=wallet,
+        evidence=["https://example.org/minted"],  # not the anchored one's document
+    ).token_id
+    cohort = anchor_bulk(
+        chain,
+        store,
+        staff,
+        template_id=template.template_id,
+        recipients=[Recipient(address=wallet), Recipient(address=Account.create().address)],
+        journal_dir=base / "journal",
+        proofs_dir=base / "proofs",
+    )
+    return ManyBatches(
+        url=url,
+        deployment_path=path,
+        store_dir=store.directory,
+        chain=chain,
+        wallet=wallet,
+        minted=minted,
+        anchored=cohort.token_ids[0],
+        anchored_root=cohort.root,
+        other_issuer=other_id,
+        template_id=template.template_id,
+    )
+
+
 @pytest.fixture(scope="session")
 def many_batches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyBatches]:
     base = tmp_path_factory.mktemp("many-batches")
@@ -78,48 +130,10 @@ def many_batches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManyBatch
     process = start_anvil(port, base / "anvil.log")
     try:
         url = f"http://127.0.0.1:{port}"
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
-        deployment = deploy(w3, w3.eth.accounts[0])
-        path = base / f"{deployment.chain_id}.json"
-        deployment.save(path)
         store = LocalStore(base / "store")
-        chain = Chain.connect(web3_for(url), deployment)
-        registrar = Account.from_key(REGISTRAR_KEY)
-        staff, other = Account.from_key(STAFF_KEY), Account.from_key(OTHER_STAFF_KEY)
-        chain.register_issuer(registrar, name="Home College", signers=[staff.address])
-        other_id = chain.register_issuer(registrar, name="Busy Academy", signers=[other.address])
-        template = create_template(
-            chain, store, staff, name="Finding", description="Is found.", criteria="Was looked up."
-        )
-        wallet = Account.create().address
-        minted = issue_one(
-            chain,
-            store,
-            staff,
-            template_id=template.template_id,
-            recipient=wallet,
-            evidence=["https://example.org/minted"],  # not the anchored one's document
-        ).token_id
-        cohort = anchor_bulk(
-            chain,
-            store,
-            staff,
-            template_id=template.template_id,
-            recipients=[Recipient(address=wallet), Recipient(address=Account.create().address)],
-            journal_dir=base / "journal",
-            proofs_dir=base / "proofs",
-        )
-        anchor_many(chain, store, w3.eth.accounts[2], other_id, OTHER_BATCHES)
-        yield ManyBatches(
-            url=url,
-            deployment_path=path,
-            store_dir=base / "store",
-            chain=chain,
-            wallet=wallet,
-            minted=minted,
-            anchored=cohort.token_ids[0],
-            anchored_root=cohort.root,
-            other_issuer=other_id,
-        )
+        world = build_wallet(url, base, store)
+        busy = Web3(Web3.HTTPProvider(url)).eth.accounts[2]
+        anchor_many(world.chain, store, busy, world.other_issuer, OTHER_BATCHES)
+        yield world
     finally:
         stop(process)

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eth_account import Account
 
+from microcred.assertion_keys import register_assertion_key
 from microcred.chain import Chain
 from microcred.deployment import ContractDeployment, Deployment
-from microcred.issuance import create_template
+from microcred.issuance import create_template, signing_key_of
 from microcred.storage import LocalStore
 
 __all__ = [
@@ -39,6 +40,16 @@ _serial = itertools.count(1)
 
 def _key(account):
     return Account.from_key(account.private_key)
+
+
+def issuer_signing_key(mc):
+    """The Ed25519 key the session's issuer (``issuer_key``, test account 1) signs with, as
+    issuance derives it: for tests that build documents by hand and want them honestly signed."""
+    from ape import accounts
+
+    account = _key(accounts.test_accounts[1])
+    issuer_id, _ = mc.issuer_of(account.address)
+    return signing_key_of(mc, account, issuer_id)
 
 
 @pytest.fixture(scope="session")
@@ -104,9 +115,14 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def issuer_id(mc, registrar_key, issuer_key):
-    return mc.register_issuer(
+    issuer_id = mc.register_issuer(
         registrar_key, name="Example University", signers=[issuer_key.address]
     )
+    # Its signing key registered once, as the first issue of a real signer does (that first
+    # transaction is tested on its own): tests that count transactions count only theirs.
+    key = signing_key_of(mc, issuer_key, issuer_id)
+    register_assertion_key(mc, issuer_key, key.public_key)
+    return issuer_id
 
 
 @pytest.fixture(scope="session")

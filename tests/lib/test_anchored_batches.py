@@ -10,18 +10,19 @@ import random
 import pytest
 from _chain_fixtures import *  # noqa: F403
 from _chain_fixtures import in_days, travel
+from _lookups import anchored_batches, waiting_for
+from _page_signing import page_plan
 from eth_account import Account
 
 from microcred import anchoring
 from microcred.anchoring import (
     AnchoredCredential,
     claim,
-    find_anchored,
     find_proof,
     load_proof,
-    waiting_for,
 )
 from microcred.errors import InputError
+from microcred.index import CredentialIndex
 from microcred.issuance import Recipient, anchor_bulk, journal_key
 from microcred.merkle import Leaf, MerkleTree, hash_pair, leaf_hash, verify
 from microcred.storage import LocalStore
@@ -294,27 +295,31 @@ def test_expired_entry_gives_expired(mc, store, chain, anchor):
     assert verify_anchored(mc, store, item).credentials[0].status == "expired"
 
 
-def test_activity_counts_an_anchored_batch_as_issued(mc, issuer_id, anchor):
-    before = sum(a.issued for a in mc.activity() if a.issuer_id == issuer_id)
+def test_activity_counts_an_anchored_batch_as_issued(mc, store, issuer_id, anchor):
+    def issued() -> int:
+        index = CredentialIndex.throwaway(mc, store)
+        return sum(a.issued for a in index.activity() if a.issuer_id == issuer_id)
+
+    before = issued()
     anchor(_recipients(4))
-    after = sum(a.issued for a in mc.activity() if a.issuer_id == issuer_id)
+    after = issued()
     assert after == before + 4
 
 
 def test_plan_anchor_builds_the_call_a_browser_wallet_signs(
     mc, store, issuer_key, template, tmp_path
 ):
-    from microcred.issuance import plan_anchor
-
-    plan = plan_anchor(
+    plan = page_plan(
         mc,
         store,
-        signer=issuer_key.address,
+        issuer_key,
         template_id=template.template_id,
         recipients=_recipients(3),
+        anchor=True,
         proofs_dir=tmp_path / "proofs",
     )
     assert plan.call is not None and not mc.anchor_of(plan.batch.root).exists
+    assert plan.register_call is None  # the fixture's issuer registered the same key already
     mc.send_unsigned(mc.unsigned(plan.call), issuer_key)  # what the wallet would send
     assert mc.anchor_of(plan.batch.root).count == 3
     item = load_proof(_proofs(plan.batch)[0])
@@ -350,7 +355,7 @@ def test_a_wallet_finds_what_waits_for_it_across_batches_and_pages(
     second = anchor([*_recipients(2), Recipient(address=learner, evidence=("https://e.org/b",))])
     assert len(json.loads(store.get(first.manifest))["pages"]) == 2
 
-    found = {i.token_id: i for b in waiting_for(mc, store, learner) for i in b.credentials}
+    found = {i.token_id: i for i in waiting_for(mc, store, learner)}
     mine = {t for r in (first, second) for t in r.token_ids if t in found}
     assert set(found) == mine and len(mine) == 2
     assert all(item.proves() and item.recipient == learner for item in found.values())
@@ -377,14 +382,16 @@ def test_a_manifest_out_of_reach_is_a_warning_not_a_crash(mc, store, anchor, tmp
     assert any(  # ...and the report says which batch was not looked at, rather than "none"
         "manifest" in w and f"0x{b.root.hex()}" in w
         for w in report.warnings
-        for b in mc.anchored_batches()
+        for b in anchored_batches(mc, store)
     )
 
 
 def test_staff_find_an_unclaimed_credential_by_token_id(mc, store, anchor, issuer_id):
     result = anchor(_recipients(3))
     wanted = result.token_ids[2]
-    item = find_anchored(mc, store, wanted, issuer_id=issuer_id)
+    index = CredentialIndex.throwaway(mc, store)
+    item = index.anchored_entry(wanted, issuer_id=issuer_id)
+    assert item is not None
     assert item.token_id == wanted and item.root == result.root and item.proves()
-    with pytest.raises(InputError, match="No anchored batch of issuer .* holds the credential"):
-        find_anchored(mc, store, 12345, issuer_id=issuer_id)
+    assert index.anchored_entry(12345, issuer_id=issuer_id) is None
+    assert index.anchored_entry(wanted, issuer_id=issuer_id + 1) is None

@@ -18,6 +18,7 @@ import microcred.documents
 from microcred.cid import cid_of, token_id_of
 from microcred.documents import (
     MAX_DOCUMENT_SIZE,
+    MICROCRED_CONTEXT,
     OB_CONTEXT,
     VC_CONTEXT,
     IssuerProfile,
@@ -26,8 +27,11 @@ from microcred.documents import (
     canonical_bytes,
     parse_credential,
     parse_template,
+    prepare_credential,
 )
 from microcred.errors import DocumentError
+from microcred.vc import Ed25519SigningKey
+from microcred.vc import verify as vc_verify
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 LEARNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -60,8 +64,19 @@ def template(issuer):
     )
 
 
+#: The issuer's signing key in these tests (a fixed seed: known answers stay known).
+KEY = Ed25519SigningKey.from_seed(bytes(range(32)))
+OTHER = Ed25519SigningKey.from_seed(bytes(32))
+
+
 def credential_of(template, issuer, **overrides):
-    kwargs = {"template": template, "issuer": issuer, "recipient": LEARNER, "valid_from": START}
+    kwargs = {
+        "template": template,
+        "issuer": issuer,
+        "recipient": LEARNER,
+        "valid_from": START,
+        "signer": KEY,
+    }
     return build_credential(**(kwargs | overrides))
 
 
@@ -89,7 +104,7 @@ def test_canonical_bytes_refuse_what_has_no_single_spelling(value):
 
 def test_template_is_an_open_badges_achievement_with_its_creator(template, issuer):
     data = template.data
-    assert data["@context"] == [VC_CONTEXT, OB_CONTEXT]
+    assert data["@context"] == [VC_CONTEXT, OB_CONTEXT, MICROCRED_CONTEXT]
     assert data["type"] == ["Achievement"]
     assert data["criteria"] == {"narrative": "Passed the final assessment with at least 70%."}
     assert data["creator"] == {
@@ -146,14 +161,26 @@ def test_bad_template_input_is_named(issuer, overrides, message):
 
 def test_credential_is_an_open_badge_credential(template, issuer):
     data = credential_of(template, issuer, evidence=["https://git.example/repo"]).data
-    assert data["@context"] == [VC_CONTEXT, OB_CONTEXT]
+    assert data["@context"] == [VC_CONTEXT, OB_CONTEXT, MICROCRED_CONTEXT]
     assert data["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    # The issuer's id is the did:key of the key that signed (what verifiers resolve); which
+    # institution it speaks for is on chain, and in the microcred extension.
     assert data["issuer"] == {
-        "id": f"urn:microcred:eip155:31337:{REGISTRY}:issuer:7",
+        "id": KEY.did,
         "type": ["Profile"],
         "name": "Example University",
         "url": "https://uni.example",
     }
+    assert data["proof"] == [
+        {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "2026-03-01T09:30:00Z",
+            "verificationMethod": KEY.verification_method,
+            "proofPurpose": "assertionMethod",
+            "proofValue": data["proof"][0]["proofValue"],
+        }
+    ]
     assert data["validFrom"] == "2026-03-01T09:30:00Z"
     assert data["validUntil"] == "2027-03-01T09:30:00Z"  # the template's 365 days
     subject = data["credentialSubject"]
@@ -181,7 +208,8 @@ def test_credential_is_erc721_metadata_too(template, issuer):
     data = credential_of(template, issuer).data
     assert data["name"] == "Solidity basics"
     assert data["description"] == template.description
-    assert data["image"] == IMAGE  # wallets want a plain URI
+    # Open Badges 3.0 wins where it and ERC-721 disagree: an Image object, not a plain URI.
+    assert data["image"] == {"id": IMAGE, "type": "Image"}
     traits = {(a["trait_type"], a["value"]) for a in data["attributes"]}
     assert {("Issuer", "Example University"), ("Issuer ID", 7), ("Skill", "Solidity")} <= traits
     assert ("Valid from", int(START.timestamp())) in traits
@@ -190,7 +218,7 @@ def test_credential_is_erc721_metadata_too(template, issuer):
 def test_chain_facts_sit_in_one_extension(template, issuer):
     doc = credential_of(template, issuer, replaces=12345)
     assert doc.data["microcred"] == {
-        "version": 1,
+        "version": 2,
         "kind": "credential",
         "chainId": 31337,
         "registry": REGISTRY,
@@ -292,11 +320,12 @@ def test_token_id_does_not_depend_on_the_process():
 
 # A known answer: one complete credential (every optional field set), its token id and CID written
 # out. Any change to canonicalisation or to what the builders write changes these literals; when a
-# change is meant (a new document format), update them in the same commit and say so.
-KNOWN_TEMPLATE_ID = "0x47549dc042b0fe220d64333bb366f4c273e1a289b9a975b0b3f11bb18064a5ba"
-KNOWN_TOKEN_ID = "0xe8b3ed80bffc9bc677344cceae02ea7ee84449da7eeab466c7b18d7f8baa01e1"
-KNOWN_CID = "bafkreihiwpwybp74tpdhoncmz2xaf2t65bcetwt65k2gnr5rrv7yxkqb4e"
-KNOWN_SIZE = 2525
+# change is meant (a new document format), update them in the same commit and say so. Format 2
+# (signed Open Badges 3.0 with an inline context, signed by the test KEY) changed them all.
+KNOWN_TEMPLATE_ID = "0xffe28b32b9e6d48e50ce3b1e5ff56037a2070300fa4e7d2ed793dd3c8cc5971b"
+KNOWN_TOKEN_ID = "0x75cd09df6626ab39c120ebba3cc35c13c0b35077482efff67e15e74db74a7e6d"
+KNOWN_CID = "bafkreidvzue56zrgvm44cihlxi6mgxatyczva52if377m7qv45g3ost6nu"
+KNOWN_SIZE = 3123
 
 
 def test_a_fixed_complete_credential_has_a_known_token_id_and_cid(template, issuer):
@@ -434,7 +463,16 @@ def test_pretty_printed_json_is_not_a_microcred_document(template, issuer):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["microcred"].update(issuerId=8), "contradicts itself: .*issuer"),
+        (lambda d: d["microcred"].update(issuerId=8), "contradicts itself: .*credentialSubject"),
+        # The proof as build_credential writes it, or nothing: its signature is verification's.
+        (lambda d: d["proof"][0].update(created="2026-03-02T00:00:00Z"), "itself: proof"),
+        (lambda d: d["proof"][0].update(verificationMethod=OTHER.verification_method), "proof"),
+        (lambda d: d["issuer"].update(id=OTHER.did), "proof"),
+        (lambda d: d["proof"][0].update(proofValue="not base58"), "proofValue"),
+        (lambda d: d["proof"][0].update(proofPurpose="authentication"), "proofPurpose"),
+        (lambda d: d.update(proof=d["proof"][0]), "proof"),
+        (lambda d: d.update(proof=d["proof"] * 2), "proof"),
+        (lambda d: d["issuer"].update(id="did:web:uni.example"), "did:key"),
         (lambda d: d.update(id="urn:uuid:00000000-0000-0000-0000-000000000000"), "itself: id"),
         (lambda d: d["microcred"].update(recipient=LEARNER.lower()), "contradicts"),
         (lambda d: d.update(name="Other"), "contradicts itself: name"),
@@ -483,3 +521,64 @@ def test_any_text_round_trips(name, description, criteria, skills, recipient_nam
         recipient_name,
         tuple(skills),
     )
+
+
+# --- signing --------------------------------------------------------------------------------------
+
+
+def test_a_signed_credential_verifies_and_any_change_breaks_its_proof(template, issuer):
+    doc = credential_of(template, issuer, evidence=["https://git.example/repo"])
+    assert parse_credential(doc.bytes) == doc
+    assert doc.signing_key == KEY.public_key
+    assert vc_verify(doc.data).ok
+    changed = json.loads(doc.bytes)
+    changed["credentialSubject"]["achievement"]["name"] = "Solidity basics!"
+    check = vc_verify(changed)
+    assert not check.ok and "does not match the document" in check.detail
+
+
+def test_the_same_facts_and_key_give_the_same_signed_bytes(template, issuer):
+    # Ed25519 is deterministic and the proof is created at validFrom: a resumed run rebuilds
+    # exactly the token ids of the first.
+    assert credential_of(template, issuer).bytes == credential_of(template, issuer).bytes
+    assert (
+        credential_of(template, issuer).bytes != credential_of(template, issuer, signer=OTHER).bytes
+    )
+
+
+def test_a_browser_signature_is_attached_only_if_it_is_the_issuers(template, issuer):
+    unsigned = prepare_credential(
+        template=template, issuer=issuer, issuer_did=KEY.did, recipient=LEARNER, valid_from=START
+    )
+    assert len(unsigned.hash_data) == 64
+    with pytest.raises(DocumentError, match="not .* signature|is not did:key"):
+        unsigned.signed(OTHER.sign(unsigned.hash_data))
+    with pytest.raises(DocumentError, match="64 bytes"):
+        unsigned.signed(b"\x00" * 63)
+    doc = unsigned.signed(KEY.sign(unsigned.hash_data))
+    assert doc == credential_of(template, issuer)
+
+
+def test_a_reissue_keeps_the_id_of_the_credential_it_replaces(template, issuer):
+    first = credential_of(template, issuer)
+    later = START + timedelta(days=3)
+    again = credential_of(
+        template,
+        issuer,
+        valid_from=later,
+        replaces=first.token_id,
+        credential_id=first.credential_id,
+        evidence=["https://git.example/corrected"],
+    )
+    assert again.credential_id == first.credential_id and again.token_id != first.token_id
+    assert again.valid_from > first.valid_from and again.replaces == first.token_id
+    assert parse_credential(again.bytes) == again
+    with pytest.raises(DocumentError, match="Only a re-issue keeps"):
+        credential_of(template, issuer, credential_id=first.credential_id)
+
+
+def test_an_unsigned_credential_still_parses_so_verification_can_say_why_it_fails(template, issuer):
+    doc = credential_of(template, issuer, signer=None)
+    assert doc.proof is None and doc.signing_key is None
+    assert parse_credential(doc.bytes) == doc
+    assert not vc_verify(doc.data).ok

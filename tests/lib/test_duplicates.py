@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from _chain_fixtures import *  # noqa: F403
+from _lookups import minted_to
 from eth_account import Account
 
 from microcred.duplicates import find_duplicates, holders_of_template, repeated_addresses
@@ -132,7 +133,7 @@ def test_a_bulk_run_told_to_skip_leaves_duplicates_out_and_lists_them(
     assert [r.address for r in result.recipients] == [learner, repeated]
     assert len(result.issued) == 2
     assert [(d.index, d.kind) for d in result.skipped] == [(0, "holder"), (3, "repeat")]
-    assert len(mc.minted_to(holder)) == 1 and len(mc.minted_to(repeated)) == 1
+    assert len(minted_to(mc, holder)) == 1 and len(minted_to(mc, repeated)) == 1
 
     # Started again (the learners it issued to now hold the template): the same rows, not more.
     again = issue_bulk(
@@ -169,7 +170,7 @@ def test_issue_anyway_issues_every_row(
         duplicates="issue",
     )
     assert len(result.issued) == 3 and result.skipped == []
-    assert len(mc.minted_to(holder)) == 2 and len(mc.minted_to(repeated)) == 2
+    assert len(minted_to(mc, holder)) == 2 and len(minted_to(mc, repeated)) == 2
 
 
 def test_the_results_name_each_learner_with_their_credential_status_and_link(

@@ -7,6 +7,7 @@ import io
 import pytest
 from _chain_fixtures import *  # noqa: F403
 from _chain_fixtures import in_days
+from _lookups import minted_to
 from eth_account import Account
 
 from microcred.errors import ChainError, InputError
@@ -30,7 +31,7 @@ def _nonce(mc, key):
 
 
 def _minted(mc, wallet):
-    return mc.minted_to(wallet)
+    return minted_to(mc, wallet)
 
 
 def test_one_credential_is_issued_stored_and_valid(mc, store, holder, create_credential):

@@ -48,10 +48,12 @@ def test_every_custom_error_has_a_sentence(error: dict) -> None:
     assert name == error["name"]
     # A sentence, not contract words: no argument syntax or braces; no capital (a colon precedes).
     assert "=" not in sentence and "{" not in sentence and not sentence[0].isupper()
-    # It names what the user needs: each address and id it was given.
+    # It names what the user needs: each address, key, root and id it was given.
     for item in error["inputs"]:
         if item["type"] == "address":
             assert SAMPLES["address"] in sentence, item
+        if item["type"] == "bytes32":
+            assert "0x" + SAMPLES["bytes32"].hex() in sentence, item
         if item["type"] == "uint256" and item["name"] == "tokenId":
             assert f"0x{SAMPLES['uint256']:064x}" in sentence
 

@@ -8,12 +8,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from _lookups import anchored_batches, waiting_for
 from eth_account import Account
 from test_faults import _congested
 from test_privacy import _personal
 
 from microcred import anchoring
-from microcred.anchoring import claim, waiting_for
+from microcred.anchoring import claim
 from microcred.documents import build_credential
 from microcred.errors import InputError, StorageError
 from microcred.issuance import Journal, Recipient, anchor_bulk, issuer_profile
@@ -56,7 +57,7 @@ def test_a_forged_proof_file_cannot_make_a_credential_verify(net, issuer, tmp_pa
     and cannot be claimed; the wallet lookup still shows the one real credential."""
     learner = Account.create().address
     result = _anchor(net, issuer, tmp_path, [Recipient(address=learner)])
-    [item] = [i for b in waiting_for(net.chain, net.store, learner) for i in b.credentials]
+    [item] = waiting_for(net.chain, net.store, learner)
     forged = anchoring.AnchoredCredential.from_json(
         {**item.to_json(), "tokenId": f"0x{item.token_id ^ 1:064x}"}  # another id, same proof
     )
@@ -136,7 +137,7 @@ def test_a_forged_manifest_anchored_for_real_never_verifies(
 ):
     learner = Account.create().address
     real = _anchor(net, issuer, tmp_path, [Recipient(address=learner)])
-    [item] = [i for b in waiting_for(net.chain, net.store, learner) for i in b.credentials]
+    [item] = waiting_for(net.chain, net.store, learner)
     forger = other_issuer
     wallet = Account.create().address  # one of the forger's own learners
     own = Leaf(wallet, _forged_document(net, forger, wallet, forger), 0)
@@ -201,7 +202,9 @@ def test_a_wallet_lookup_with_ipfs_out_of_reach_warns_instead_of_saying_none(net
     anchoring._OBJECTS.clear()  # nothing cached: only the (empty) store below can answer
     report = verify_wallet(net.chain, LocalStore(tmp_path / "elsewhere"), learner)
     assert report.credentials == ()  # ...but never a silent "no credentials":
-    [root] = [b.root for b in net.chain.anchored_batches() if b.signer == issuer.key.address]
+    [root] = [
+        b.root for b in anchored_batches(net.chain, net.store) if b.signer == issuer.key.address
+    ]
     assert any(f"0x{root.hex()}" in w for w in report.warnings)
 
 

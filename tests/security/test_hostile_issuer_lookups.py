@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from _lookups import waiting_for
 from eth_account import Account
 from eth_utils import function_abi_to_4byte_selector
 
@@ -59,9 +60,7 @@ def cohort(net, tmp_path):
         journal_dir=tmp_path / "journal",
         proofs_dir=tmp_path / "proofs",
     )
-    [entry] = [
-        i for b in anchoring.waiting_for(net.chain, net.store, learner) for i in b.credentials
-    ]
+    [entry] = waiting_for(net.chain, net.store, learner)
     # The hostile issuer acts after the anchor is mined (anvil gives the blocks of one second one
     # timestamp: what a same-second copy does is the documented limit, tested in tests/contracts).
     net.rpc("evm_increaseTime", 5)

@@ -5,9 +5,10 @@ browser flow. Reads are now split into calls of ``CREDENTIALS_PER_CALL`` ids, on
 
 from __future__ import annotations
 
+from _page_signing import page_plan
 from eth_account import Account
 
-from microcred.issuance import Recipient, plan
+from microcred.issuance import Recipient
 
 
 def _count_posts(net):
@@ -39,10 +40,10 @@ def test_thousands_of_statuses_are_read_in_one_round_trip(net):
 def test_a_browser_plan_of_2000_rows_is_prepared_and_sends_nothing(net, issuer):
     nonce = net.nonce(issuer.key.address)
     recipients = [Recipient(address=Account.create().address) for _ in range(2_000)]
-    prepared = plan(
+    prepared = page_plan(
         net.chain,
         net.store,
-        signer=issuer.key.address,
+        issuer.key,
         template_id=issuer.template.template_id,
         recipients=recipients,
     )

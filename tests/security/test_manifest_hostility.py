@@ -18,10 +18,12 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from _lookups import waiting_for
 from eth_account import Account
 
 from microcred import anchoring
-from microcred.anchoring import MANIFEST_FORMAT, PAGE_FORMAT, waiting_for
+from microcred.anchoring import MANIFEST_FORMAT, PAGE_FORMAT
+from microcred.index import CredentialIndex, IndexSettings
 from microcred.issuance import Recipient, anchor_bulk, create_template
 from microcred.storage import LocalStore, open_store
 from microcred.verification import parse_subject, verify
@@ -72,8 +74,7 @@ def honest(net, restored, tmp_path):
         journal_dir=tmp_path / "journal",
         proofs_dir=tmp_path / "proofs",
     )
-    [batch] = waiting_for(net.chain, net.store, learner)
-    [item] = batch.credentials
+    [item] = waiting_for(net.chain, net.store, learner)
     return learner, item.token_id
 
 
@@ -199,10 +200,12 @@ def test_a_hostile_manifest_is_one_batch_warning_and_the_other_credentials_still
     assert [c.token_id for c in report.credentials] == [token_id]
 
 
-def test_a_wallet_claimed_by_every_page_costs_a_bounded_number_of_reads(net, honest):
-    """Overlapping pages are refused as unsorted; pages that all claim exactly the learner's
-    address (sorted, so allowed: a wallet with hundreds of entries spans pages) are read only
-    up to :data:`~microcred.anchoring.PAGES_PER_WALLET`, with a warning."""
+def test_a_wallet_claimed_by_every_page_costs_one_read_of_each_page_not_one_per_lookup(
+    net, honest, tmp_path
+):
+    """Pages that all claim exactly the learner's address (sorted, so allowed: a wallet with
+    hundreds of entries spans pages) are read once, when the index syncs their batch; the
+    lookups that follow read no manifest at all, however many there are."""
     learner, token_id = honest
     _, key = _new_issuer(net, "Hostile Academy")
     store = _CountingStore(net.store_dir)
@@ -214,10 +217,14 @@ def test_a_wallet_claimed_by_every_page_costs_a_bounded_number_of_reads(net, hon
         return _index(root, [{"cid": cid, "first": only, "last": only} for cid in pages])
 
     _hostile(net, key, many, count=10_000)
-    report = verify(net.chain, store, parse_subject(learner))
-    assert [c.token_id for c in report.credentials] == [token_id]
-    assert any("only the first 4 were read" in w for w in report.warnings), report.warnings
-    assert len([cid for cid in store.reads if cid in pages]) == anchoring.PAGES_PER_WALLET
+    index = CredentialIndex.open(
+        net.chain, store, IndexSettings(f"sqlite:///{tmp_path / 'kept.sqlite'}", 100_000, 0)
+    )
+    index.sync()  # as the CLI does on first use, and the web app's writer in the background
+    for _ in range(3):
+        report = verify(net.chain, store, parse_subject(learner), index=index)
+        assert [c.token_id for c in report.credentials] == [token_id]
+    assert sorted(cid for cid in store.reads if cid in pages) == sorted(pages)
 
 
 class _CountingStore(LocalStore):
@@ -247,6 +254,46 @@ def test_a_suspended_issuers_batches_are_not_fetched(net, honest):
     assert cid not in store.reads
     assert [c.token_id for c in report.credentials] == [token_id]
     assert not [w for w in report.warnings if cid in w]
+
+
+def test_a_suspended_issuers_batch_is_read_when_the_issuer_is_reinstated(net, tmp_path):
+    """Suspension puts an issuer's manifests aside (not read, no warning); reinstatement brings
+    them back: the next sync of the same index reads them, and the learner's entry shows."""
+    issuer_id, key = _new_issuer(net, "Paused College")
+    template = create_template(
+        net.chain,
+        net.store,
+        key,
+        name=f"Paused course {next(_serial)}",
+        description="A course.",
+        criteria="Passed.",
+    )
+    learner = Account.create().address
+    anchor_bulk(
+        net.chain,
+        net.store,
+        key,
+        template_id=template.template_id,
+        recipients=[Recipient(address=learner)],
+        journal_dir=tmp_path / "journal",
+        proofs_dir=tmp_path / "proofs",
+    )
+    net.chain.suspend_issuer(net.keys[0], issuer_id, "under review")
+    store = _CountingStore(net.store_dir)
+    index = CredentialIndex.open(
+        net.chain, store, IndexSettings(f"sqlite:///{tmp_path / 'kept.sqlite'}", 100_000, 0)
+    )
+    index.sync()
+    found = index.wallet(learner)
+    assert found.anchored == () and found.warnings == ()
+    assert store.reads == []  # the suspended issuer's manifest was not even fetched
+
+    net.chain.reinstate_issuer(net.keys[0], issuer_id)
+    index.sync()
+    [entry] = index.wallet(learner).anchored
+    assert entry.recipient == learner and entry.issuer_id == issuer_id
+    report = verify(net.chain, store, parse_subject(learner), index=index)
+    assert [c.status for c in report.credentials] == ["anchored"]
 
 
 def test_issuers_active_reads_each_issuer_once(net, honest):

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.pool import StaticPool
 
 from ..errors import ConfigError
 from .migrations import migrate
@@ -39,9 +40,18 @@ def open_index(url: str) -> Engine:
     safe = url.split("@")[-1] if "@" in url else url  # never echo a password
     try:
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        sqlite = parsed.get_backend_name() == "sqlite"
+        in_memory = sqlite and parsed.database in (None, "", ":memory:")
+        if sqlite and not in_memory:
             Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, pool_pre_ping=True)
+        if in_memory:
+            # One database for every thread of the process (``sqlite://`` would give each
+            # thread its own, empty one): the throwaway index of a lookup without a kept index.
+            engine = create_engine(
+                parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as err:
         raise ConfigError(
             f"MICROCRED_INDEX_URL {safe!r} is not a usable database URL ({err}): use "

@@ -20,11 +20,10 @@ from ..anchoring import AnchoredCredential
 from ..chain import checksum
 from ..deployment import Deployment
 from . import schema as t
-from .events import EventDecoder
 from .logs import LogFetcher, classify_refusal
 from .manifests import ManifestReader
 from .rpc import JsonRpc, RpcError, call_batch
-from .sync import _batch_of, _read_all, _unread_text
+from .sync import _batch_of, _read_all, _unread_text, decoder_for, suspended_issuers
 
 __all__ = [
     "IndexStatus",
@@ -133,15 +132,27 @@ def _indexed(
         a.c.proof,
         a.c.manifest,
     ).where(_where(a, deployment), a.c.recipient == wallet)
+    # Not ordered by SQL: to merge the two sides in order, SQLite walks every minted row of the
+    # deployment by its primary key (block, log index) instead of the holder index, which made
+    # the cost grow with everyone's credentials. The wallet's own rows are sorted here instead.
     query = union_all(minted_q, anchored_q)
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by("block", "log_index", "token_id")).all()
+        rows = sorted(
+            conn.execute(query).all(), key=lambda r: (int(r.block), int(r.log_index), r.token_id)
+        )
         cursor = conn.execute(
             select(t.sync_cursor.c.synced_block).where(_where(t.sync_cursor, deployment))
         ).scalar()
-        unread = conn.execute(
-            select(t.unread_manifests).where(_where(t.unread_manifests, deployment))
-        ).all()
+        # A suspended issuer's batches cannot be claimed: their manifests are not read, and
+        # say nothing to lookups.
+        suspended = suspended_issuers(conn, deployment)
+        unread = [
+            row
+            for row in conn.execute(
+                select(t.unread_manifests).where(_where(t.unread_manifests, deployment))
+            ).all()
+            if int(row.issuer_id) not in suspended
+        ]
         cursor_hash = (
             conn.execute(
                 select(t.block_hashes.c.hash).where(
@@ -152,7 +163,7 @@ def _indexed(
             else None
         )
     synced = int(cursor) if cursor is not None else deployment.start_block - 1
-    return list(rows), synced, list(unread), cursor_hash
+    return rows, synced, list(unread), cursor_hash
 
 
 def credentials_of(
@@ -323,10 +334,10 @@ def _tail(
     log_range: int,
     cursor_hash: str | None = None,
 ) -> _Tail:
-    decoder = EventDecoder(deployment)
     head, stale, raw_logs = _tail_logs(deployment, rpc, first, log_range, cursor_hash)
     tail = _Tail(head=head, index_stale=stale)
     batches = []
+    decoder = decoder_for(deployment)
     for raw in raw_logs:
         log = decoder.decode(raw)
         if log.name == "Transfer" and log.args["from"] == ZERO and log.args["to"] == wallet:

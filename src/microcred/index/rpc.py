@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -193,6 +193,8 @@ class ProviderRpc:
         self.w3 = w3
 
     def call(self, method: str, params: list[Any]) -> Any:
+        if any(c.__name__ == "EthereumTesterProvider" for c in type(self.w3.provider).__mro__):
+            return self._in_process(method, params)
         try:
             response = self.w3.provider.make_request(method, params)
         except Exception as err:  # noqa: BLE001 - requests/websocket errors alike mean no answer
@@ -201,7 +203,35 @@ class ProviderRpc:
                 headers = err.response.headers  # type: ignore[attr-defined]
                 raise RateLimited("HTTP 429", _retry_after(headers.get("Retry-After"))) from None
             raise RpcUnreachable(f"Cannot reach the RPC node ({type(err).__name__}).") from None
-        return _result(response)
+        return _wire(_result(response))
+
+    def _in_process(self, method: str, params: list[Any]) -> Any:
+        """eth-tester (tests, the library's in-process chain) takes its parameters through
+        web3's request formatters, and answers errors as exceptions."""
+        from web3.exceptions import Web3RPCError
+
+        try:
+            return _wire(self.w3.manager.request_blocking(method, params))
+        except Web3RPCError as err:
+            error = err.rpc_response.get("error", {}) if err.rpc_response else {}
+            code = error.get("code") if isinstance(error, dict) else None
+            raise RpcError(code, str(err.message or err)) from None
+
+
+def _wire(value: Any) -> Any:
+    """A provider's answer in JSON-RPC wire form: quantities and byte strings as 0x-hex (an
+    in-process provider such as eth-tester answers with Python ints and bytes)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {key: _wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(item) for item in value]
+    return value
 
 
 def rpc_for(w3: Any, *, timeout: float = 30.0) -> JsonRpc:
@@ -244,6 +274,12 @@ class RetryingRpc:
                         1, 1.25
                     )
                 self.sleep(wait)
+        if isinstance(last, RpcUnreachable):
+            raise ChainError(
+                f"Lost the RPC node while reading the chain ({method}): {last} (after "
+                f"{self.attempts} tries): check that the node is running and that the RPC URL "
+                "is right."
+            )
         detail = last.detail if isinstance(last, RateLimited) else str(last)
         raise ChainError(
             f"The RPC node kept refusing {method} ({detail}) after {self.attempts} tries: "

@@ -93,6 +93,19 @@ class CredentialIndex:
             settings=settings,
         )
 
+    @classmethod
+    def throwaway(cls, chain: Chain, store: Store) -> CredentialIndex:
+        """An index kept in memory only, synced from the deployment's start block now: what a
+        library call given no index reads (every call scans history again, in ranges the
+        provider accepts; the CLI and the web app keep one instead)."""
+        kept = IndexSettings.for_chain(chain.chain_id)
+        settings = IndexSettings(
+            url="sqlite://", log_range=kept.log_range, confirmations=kept.confirmations
+        )
+        index = cls.open(chain, store, settings)
+        index.sync()
+        return index
+
     # --- writing --------------------------------------------------------------------------------
 
     def sync(self, progress: Progress | None = None) -> SyncReport | None:
