@@ -398,34 +398,119 @@ def read_recipients_csv(data: bytes) -> list[issuance.Recipient]:
     return issuance.read_csv_text(issuance.decode_csv(data), now=chain().latest_timestamp())
 
 
+# Issuing: every document carries an Open Badges proof (eddsa-rdfc-2022) by the signer's Ed25519
+# key. A wallet's key is derived and kept in the browser page (the wallet bridge): the server
+# sends the key message, then the hash data of each document (signing_request, kept in the
+# session by the page), and gets back only the key's public key and the signatures. The demo
+# signer's key is the server's, so the server derives and signs for it.
+
+
+def _objects_to_store(recipients: Sequence[issuance.Recipient], *, anchored: bool) -> int:
+    """Objects an issuance stores: one document a row; an anchored batch adds its manifest's
+    pages and index."""
+    if not anchored:
+        return len(recipients)
+    return len(recipients) + math.ceil(len(recipients) / PAGE_SIZE) + 1
+
+
+@_friendly
+def signing_key_message(signer: str) -> str:
+    """The key message (EIP-4361 form, naming this app, the chain, the registry and the issuer)
+    that ``signer``'s wallet signs once per page session; the page derives the signing key from
+    the signature. ``signer`` must be signed in and an active signer."""
+    _writing_store(signer, objects=0)  # the checks only: nothing is written
+    return issuance.key_request(chain(), signer, app_url=public_url()).message
+
+
+@_friendly
+def signing_request(
+    *,
+    signer: str,
+    public_key: str,
+    template_id: int,
+    recipients: Sequence[issuance.Recipient],
+    anchored: bool = False,
+) -> issuance.SigningRequest:
+    """Every row validated and the hash data the page's key (``public_key``, hex) signs, one per
+    row; nothing is stored. The page keeps the request (server-side, in the session) and hands it
+    back with the signatures to :func:`prepare_issue` or :func:`prepare_anchor`. The session's
+    storage quota is checked here already, before anything is signed."""
+    from microcred.vc.didkey import did_of_public_key
+
+    _writing_store(signer, objects=_objects_to_store(recipients, anchored=anchored))
+    try:
+        raw = bytes.fromhex(public_key.removeprefix("0x"))
+        if len(raw) != 32:
+            raise ValueError(f"{len(raw)} bytes")
+    except ValueError as err:
+        raise UserFacingError(
+            f"The page's signing key {public_key!r} is not an Ed25519 public key ({err}): "
+            "reload the page and prepare again."
+        ) from None
+    return issuance.signing_request(
+        chain(),
+        store(),
+        signer=signer,
+        issuer_did=did_of_public_key(raw),
+        template_id=template_id,
+        recipients=recipients,
+    )
+
+
+def _with_registration(register_call: Any, txs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transactions to send, the key's registration first when the registry lacks it."""
+    if register_call is None:
+        return txs
+    return [chain().unsigned(register_call), *txs]
+
+
 @_friendly
 def prepare_issue(
-    *, signer: str, template_id: int, recipients: Sequence[issuance.Recipient]
+    *,
+    signer: str,
+    template_id: int,
+    recipients: Sequence[issuance.Recipient],
+    signing: issuance.SigningRequest,
+    signatures: Sequence[bytes],
 ) -> dict[str, Any]:
-    """Validate everything, build and store the documents (``signer`` must be signed in and an
-    active signer); returns the batches' calldata."""
+    """Validate everything, check each signature against ``signing`` (the request the page
+    signed), build and store the signed documents (``signer`` must be signed in and an active
+    signer); returns the transactions to send: the signing key's registration first when the
+    registry does not have it yet (``registers_key``), then the batches."""
     writable = _writing_store(signer, objects=len(recipients))
     plan = issuance.plan(
-        chain(), writable, signer=signer, template_id=template_id, recipients=recipients
+        chain(),
+        writable,
+        signer=signer,
+        template_id=template_id,
+        recipients=recipients,
+        signing=signing,
+        signatures=signatures,
     )
     return {
         "token_ids": [f"0x{t:064x}" for t in plan.token_ids],
         "already": [f"0x{t:064x}" for t in plan.already],
-        "txs": [chain().unsigned(call) for call in plan.calls],
+        "txs": _with_registration(plan.register_call, [chain().unsigned(c) for c in plan.calls]),
+        "registers_key": plan.register_call is not None,
     }
 
 
 @_friendly
 def prepare_anchor(
-    *, signer: str, template_id: int, recipients: Sequence[issuance.Recipient]
+    *,
+    signer: str,
+    template_id: int,
+    recipients: Sequence[issuance.Recipient],
+    signing: issuance.SigningRequest,
+    signatures: Sequence[bytes],
 ) -> dict[str, Any]:
-    """Validate everything, store the documents and the batch manifest; returns the batch's facts,
-    its proof files (a zip, for the institution's records) and the one ``anchor`` calldata (None
-    if the root is anchored already). The server keeps no proof file: the manifest holds them.
-    ``signer`` must be signed in and an active signer."""
-    # The documents, the manifest's pages and its index.
-    objects = len(recipients) + math.ceil(len(recipients) / PAGE_SIZE) + 1
-    writable = _writing_store(signer, objects=objects)
+    """Validate everything, check the page's signatures (as :func:`prepare_issue`), store the
+    documents and the batch manifest; returns the batch's facts, its proof files (a zip, for the
+    institution's records) and the transactions: the signing key's registration first when
+    needed, then the one ``anchor`` call (none if the root is anchored already). The server
+    keeps no proof file: the manifest holds them. ``signer`` must be signed in and an active
+    signer."""
+    writable = _writing_store(signer, objects=_objects_to_store(recipients, anchored=True))
     with tempfile.TemporaryDirectory(prefix="microcred-proofs-") as folder:
         plan = issuance.plan_anchor(
             chain(),
@@ -433,19 +518,23 @@ def prepare_anchor(
             signer=signer,
             template_id=template_id,
             recipients=recipients,
+            signing=signing,
+            signatures=signatures,
             proofs_dir=Path(folder),
         )
         proofs = io.BytesIO()
         with zipfile.ZipFile(proofs, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(plan.batch.proofs_dir.glob("*.json")):
                 archive.write(path, arcname=path.name)
+    anchor = [chain().unsigned(plan.call)] if plan.call is not None else []
     return {
         "root": plan.batch.root_hex,
         "count": plan.batch.total,
         "token_ids": [f"0x{t:064x}" for t in plan.batch.token_ids],
         "manifest": plan.batch.manifest,
         "proofs_zip": proofs.getvalue(),
-        "tx": chain().unsigned(plan.call) if plan.call is not None else None,
+        "txs": _with_registration(plan.register_call, anchor),
+        "registers_key": plan.register_call is not None,
     }
 
 
@@ -605,6 +694,34 @@ def demo_signer_address() -> str | None:
     return Account.from_key(key).address
 
 
+def _demo_signing_key() -> Any:
+    """The demo signer's credential signing key, derived on the server (which holds the demo
+    account's key anyway) exactly as a page derives a wallet's."""
+    key = _setting("MICROCRED_DEMO_SIGNER_KEY")
+    if not key or chain_id() not in LOCAL_CHAIN_IDS:
+        raise UserFacingError("The demo signer only exists on the local demo chain.")
+    account = Account.from_key(key)
+    issuer_id, _active = chain().issuer_of(account.address)
+    if issuer_id == 0:
+        raise UserFacingError(f"The demo signer {account.address} signs for no institution.")
+    return issuance.signing_key_of(chain(), account, issuer_id, app_url=public_url())
+
+
+@_friendly
+def demo_signing_public_key() -> str:
+    """The demo signer's signing key's public key (hex), as a page reports a wallet's."""
+    from microcred.vc.didkey import public_key_of
+
+    return public_key_of(_demo_signing_key().did).hex()
+
+
+@_friendly
+def demo_signatures(signing: issuance.SigningRequest) -> list[bytes]:
+    """The demo signer's signatures of ``signing``'s hash data, as a page makes a wallet's."""
+    key = _demo_signing_key()
+    return [key.sign(hashed) for hashed in signing.hashes]
+
+
 @_friendly
 def send_with_demo_signer(tx: dict[str, Any]) -> dict[str, Any]:
     key = _setting("MICROCRED_DEMO_SIGNER_KEY")
@@ -642,7 +759,12 @@ def duplicates_of(
     from microcred.duplicates import find_duplicates
 
     return find_duplicates(
-        chain(), store(), template_id=template_id, issuer_id=issuer_id, recipients=recipients
+        chain(),
+        store(),
+        template_id=template_id,
+        issuer_id=issuer_id,
+        recipients=recipients,
+        index=credential_index(),
     )
 
 
@@ -696,7 +818,8 @@ def revocation(token_id: int, reason: str, *, issuer_id: int) -> dict[str, Any]:
         "anchored": not (status.exists and status.issuer_id == issuer_id),
     }
     if facts["anchored"]:
-        item = anchoring.find_anchored(chain(), store(), token_id, issuer_id=issuer_id)
+        item = credential_index().anchored_entry(token_id, issuer_id=issuer_id)
+        assert item is not None  # revoke_tx above found it, or refused
         facts["learner"] = item.recipient
         facts["expiresAt"] = item.expires_at or None
         facts["issuedAt"] = chain().anchor_of(item.root).anchored_at or None

@@ -4,6 +4,11 @@ the clearly labelled demo signer. One flow for every page, so every page behaves
     result = transaction_flow("issue", prepared_txs, label="Issue 3 credentials")
     if result: st.success(...)
 
+Before that, documents are signed the same way on every page (:func:`document_signatures`): the
+wallet signs the key message once per page session, the page derives the credential signing key
+and keeps it, and signs the hash data the library computed; Python sees the key's public key and
+the signatures, never the key.
+
 Each step survives reruns: the pending request lives in session state under the flow's key, a
 wallet reply is acted on once, and success is only declared after the library has read the
 transaction and receipt back from the chain and checked sender, target and calldata.
@@ -11,14 +16,17 @@ transaction and receipt back from the chain and checked sender, target and calld
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import services
 import streamlit as st
-from components.wallet import WalletRequest, WalletState, wallet_bridge
+from components.wallet import WalletReply, WalletRequest, WalletState, wallet_bridge
 from ui import error, md
+
+from microcred.issuance import SigningRequest
 
 WALLET_KEY = "wallet"
 
@@ -54,11 +62,11 @@ def choose_sender(page: str, wallet: WalletState, *, sign_in: bool = False) -> S
     With ``sign_in``, a wallet account must also sign in (once per session) before it is
     returned: pages that make the server store documents ask for it."""
     pending: WalletRequest | None = st.session_state.get("wallet_request")
-    # Transaction replies belong to transaction_flow; connect, switch and sign-in replies are
-    # handled here.
+    # Transaction replies belong to transaction_flow, signing replies to document_signatures;
+    # connect, switch and sign-in replies are handled here.
     if (
         pending is not None
-        and pending.method != "send_transaction"
+        and pending.method in ("connect", "switch_chain", "personal_sign")
         and (reply := wallet.reply_to(pending))
     ):
         st.session_state["wallet_request"] = None
@@ -147,6 +155,163 @@ def _signed_in_as(page: str, account: str) -> bool:
         )
         st.rerun()
     return False
+
+
+# ---------------------------------------------------------------------------- signing documents
+
+#: Session key of the page's signing key as Python knows it (:class:`PageKey`).
+SIGNING_KEY = "page_signing_key"
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """The credential signing key the browser page holds for ``account``: derived from the
+    wallet's signature of ``message``; Python knows only its public key (hex)."""
+
+    account: str
+    message: str
+    public_key: str
+
+
+def document_signatures(
+    flow: str,
+    sender: Sender,
+    wallet: WalletState,
+    *,
+    count: int,
+    make_request: Callable[[str], SigningRequest],
+    action: str,
+) -> tuple[SigningRequest, list[bytes]] | None:
+    """The signatures of ``count`` documents by the sender's credential signing key, with the
+    request they answer; None while the page or the wallet is at work (call again next run).
+
+    ``make_request(public_key_hex)`` is the server's signing request for the documents
+    (``services.signing_request``). For a wallet: the key is derived in the page once per page
+    session (the wallet's one prompt: the key message), the hash data is signed in the page; a
+    page that lost its key (reloaded) derives it again. The demo signer's key is the server's.
+    ``action`` names what is signed, as in :func:`transaction_flow`.
+
+    Raises :class:`services.UserFacingError` when it cannot go on (the key message declined, a
+    row that does not validate, the page unable to sign): the flow starts over next time, and the
+    caller drops what it was preparing. Once signed, the same signatures are returned until the
+    caller ends the flow (:func:`reset_signing`), so a run cut short while storing goes on."""
+    if sender.demo:
+        signing = make_request(services.demo_signing_public_key())
+        return signing, services.demo_signatures(signing)
+    state_key = f"{flow}_sign_state"
+    state = st.session_state.get(state_key)
+    if state is None or state["action"] != action:
+        state = {"action": action, "request": None, "signing": None, "notice": None}
+        st.session_state[state_key] = state
+    if state.get("signatures") is not None:
+        # Signed already: a run that stored them was cut short (a click elsewhere reran the page).
+        return state["signing"], state["signatures"]
+    try:
+        return _signing_step(state, sender, wallet, count=count, make_request=make_request)
+    except services.UserFacingError:
+        reset_signing(flow)
+        raise
+
+
+def _signing_step(
+    state: dict[str, Any],
+    sender: Sender,
+    wallet: WalletState,
+    *,
+    count: int,
+    make_request: Callable[[str], SigningRequest],
+) -> tuple[SigningRequest, list[bytes]] | None:
+    request: WalletRequest | None = state["request"]
+    if request is not None:
+        reply = wallet.reply_to(request)
+        if reply is None:
+            _show_signing_wait(request, count, state["notice"])
+            return None
+        state["request"] = None
+        _forget_wallet_request(request)
+        if request.method == "derive_signing_key":
+            st.session_state[SIGNING_KEY] = PageKey(
+                account=sender.address,
+                message=bytes.fromhex(request.params["message"][2:]).decode("utf-8"),
+                public_key=_derived_public_key(reply),
+            )
+        elif reply.ok:
+            try:
+                state["signatures"] = reply.signatures(len(state["signing"].hashes))
+            except ValueError as err:
+                raise services.UserFacingError(
+                    f"The page's signatures are not usable ({err}): nothing was stored. "
+                    "Prepare again."
+                ) from None
+            return state["signing"], state["signatures"]
+        elif reply.key_not_in_page:
+            st.session_state.pop(SIGNING_KEY, None)  # derived again just below
+            state["notice"] = (
+                "This page no longer holds your signing key (it was reloaded): your wallet asks "
+                "for the key message again."
+            )
+        else:
+            raise services.UserFacingError(
+                f"This browser could not sign the documents: {reply.message} Nothing was stored."
+            )
+    message = services.signing_key_message(sender.address)
+    key = st.session_state.get(SIGNING_KEY)
+    if not isinstance(key, PageKey) or key.account != sender.address or key.message != message:
+        state["request"] = WalletRequest.derive_signing_key(message, account=sender.address)
+    else:
+        signing: SigningRequest | None = state["signing"]
+        if signing is None or state.get("signed_by") != key.public_key:
+            with st.spinner(f"Building {count} document(s) to sign…"):
+                signing = state["signing"] = make_request(key.public_key)
+            state["signed_by"] = key.public_key
+        state["request"] = WalletRequest.sign_hashes(key.public_key, signing.hashes)
+    st.session_state["wallet_request"] = state["request"]
+    st.rerun()
+
+
+def _derived_public_key(reply: WalletReply) -> str:
+    if not reply.ok:
+        if reply.rejected:
+            raise services.UserFacingError(
+                "You declined the key message in your wallet, so nothing was signed or stored. "
+                "Its signature makes the key that signs your institution's credentials in this "
+                "browser (no transaction, no fee): prepare again and sign it to issue."
+            )
+        raise services.UserFacingError(
+            f"No signing key was made: {reply.message} Nothing was signed or stored."
+        )
+    public_key = (reply.result or "").lower().removeprefix("0x")
+    if not re.fullmatch(r"[0-9a-f]{64}", public_key):
+        raise services.UserFacingError(
+            "The page returned no usable signing key: reload the page and prepare again."
+        )
+    return public_key
+
+
+def _show_signing_wait(request: WalletRequest, count: int, notice: str | None) -> None:
+    if notice:
+        st.info(notice, icon=":material/key:")
+    if request.method == "derive_signing_key":
+        st.info(
+            md(
+                "Waiting for your wallet: sign the key message there. Its signature makes the "
+                "key that signs your institution's credentials in this browser, once per "
+                "session (no transaction, no fee)."
+            ),
+            icon=":material/hourglass_top:",
+        )
+    else:
+        st.info(f"Signing {count} documents in this browser…", icon=":material/hourglass_top:")
+
+
+def _forget_wallet_request(request: WalletRequest) -> None:
+    pending = st.session_state.get("wallet_request")
+    if pending is not None and pending.id == request.id:
+        st.session_state["wallet_request"] = None
+
+
+def reset_signing(flow: str) -> None:
+    st.session_state.pop(f"{flow}_sign_state", None)
 
 
 def transaction_flow(

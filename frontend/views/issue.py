@@ -2,7 +2,12 @@
 
 Every prepared action is kept under a digest of the inputs it was prepared from (page_state):
 change an input, or fail a Prepare, and it is gone; once sent it is finished, so no button under
-an error, or left from an earlier run, can send anything."""
+an error, or left from an earlier run, can send anything.
+
+A Prepare that passed its checks is first signed (slot ``SIGNING``): the wallet signs the key
+message once per page session, this browser signs each document's hash data with the key derived
+from it (tx_flow.document_signatures), and only then are the signed documents stored and the
+transactions built (slot ``ISSUING``)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,14 @@ from typing import Any
 import page_state
 import services
 import streamlit as st
-from tx_flow import choose_sender, reset_flow, transaction_flow, wallet_state
+from tx_flow import (
+    choose_sender,
+    document_signatures,
+    reset_flow,
+    reset_signing,
+    transaction_flow,
+    wallet_state,
+)
 from ui import error, link, md, upload_label, when
 from upload_limits import RECIPIENTS_CSV, UploadRefused, read_upload
 
@@ -26,8 +38,9 @@ DUPLICATE_CHOICES = {
     "skip": "Skip them (nothing is issued to these rows)",
     "issue": "Issue anyway (the learner gets another credential of this template)",
 }
-# One issuance is prepared at a time, from either tab (a Prepare in one drops the other's).
-ISSUING, REVOKE = "issue_prepared", "issue_prepared_revoke"
+# One issuance is prepared at a time, from either tab (a Prepare in one drops the other's): first
+# signed (SIGNING), then stored and ready to send (ISSUING).
+SIGNING, ISSUING, REVOKE = "issue_signing", "issue_prepared", "issue_prepared_revoke"
 RESULTS = "issue_results"
 
 st.title("Issue credentials")
@@ -136,25 +149,37 @@ def show_results() -> None:
 
 def send_prepared(prepared: dict[str, Any]) -> None:
     """The prepared issuance's one button, then its results."""
+    for note in prepared.get("notes") or ():
+        st.info(md(note))
     if prepared["kind"] == "anchor":
-        batch = prepared["batch"]
+        facts = batch = prepared["batch"]
         flow = "issue_anchor_send"
         st.markdown(
             f"**{batch['count']} credential(s)** ready to anchor in one transaction, under the "
             f"Merkle root `{batch['root']}`."
         )
-        txs = [batch["tx"]] if batch["tx"] is not None else []
         label = "Anchor"
     else:
-        plan = prepared["plan"]
+        facts = plan = prepared["plan"]
         flow = "issue_send"
         count, already = len(plan["token_ids"]), len(plan["already"])
         if already:
             st.info(f"{already} of {count} credentials were issued already; they are skipped.")
-        txs = plan["txs"]
-        if txs:
-            st.markdown(f"**{count - already} credential(s)** ready, in {len(txs)} transaction(s).")
+        if plan["txs"]:
+            st.markdown(
+                f"**{count - already} credential(s)** ready, in {len(plan['txs'])} transaction(s)."
+            )
         label = "Issue"
+    txs = facts["txs"]
+    if facts["registers_key"]:
+        st.info(
+            md(
+                "The first transaction registers the key that signed these credentials for "
+                f"{signer['name']}, once: verifiers learn from the registry that it speaks for "
+                "your institution. Later issues from this account need no registration."
+            ),
+            icon=":material/key:",
+        )
     if txs and not transaction_flow(
         flow, sender, wallet, txs, label=label, action=prepared["digest"]
     ):
@@ -165,20 +190,72 @@ def send_prepared(prepared: dict[str, Any]) -> None:
     st.rerun()
 
 
-def current_issuing(tab: str, inputs: str) -> dict[str, Any] | None:
-    """The issuance prepared in ``tab`` from exactly ``inputs``; one prepared in the other tab is
-    that tab's business (it checks its own inputs)."""
-    prepared = st.session_state.get(ISSUING)
+def current_issuing(tab: str, inputs: str, slot: str = ISSUING) -> dict[str, Any] | None:
+    """The issuance being signed (``slot`` SIGNING) or prepared (ISSUING) in ``tab`` from exactly
+    ``inputs``; one in the other tab is that tab's business (it checks its own inputs)."""
+    prepared = st.session_state.get(slot)
     if prepared is None or prepared.get("tab") != tab:
         return None
-    return page_state.current(ISSUING, inputs)
+    return page_state.current(slot, inputs)
+
+
+def drop_issuing(tab: str) -> None:
+    """The inputs ``tab`` prepared from are gone (the file removed, unreadable)."""
+    for slot in (SIGNING, ISSUING):
+        if (st.session_state.get(slot) or {}).get("tab") == tab:
+            page_state.start(slot)
 
 
 def start_issuing() -> None:
+    page_state.start(SIGNING)
     page_state.start(ISSUING)
+    reset_signing("issue_sign")
     reset_flow("issue_send")
     reset_flow("issue_anchor_send")
     new_run()
+
+
+def sign_and_prepare(pending: dict[str, Any]) -> None:
+    """Carry a checked issuance through signing (the key once per page session, then every
+    document in this browser) to stored documents and the transactions to send."""
+    recipients: list[Recipient] = pending["recipients"]
+    anchored = pending["kind"] == "anchor"
+    common: dict[str, Any] = {
+        "signer": sender.address,
+        "template_id": pending["template_id"],
+        "recipients": recipients,
+    }
+    try:
+        signed = document_signatures(
+            "issue_sign",
+            sender,
+            wallet,
+            count=len(recipients),
+            make_request=lambda public_key: services.signing_request(
+                public_key=public_key, anchored=anchored, **common
+            ),
+            action=pending["digest"],
+        )
+        if signed is None:
+            return  # the wallet or the page is at work: the next run goes on
+        signing, signatures = signed
+        signed_by = {"signing": signing, "signatures": signatures, **common}
+        with st.spinner(f"Storing {len(recipients)} signed document(s)…"):
+            action: dict[str, Any] = (
+                {"batch": services.prepare_anchor(**signed_by)}
+                if anchored
+                else {"plan": services.prepare_issue(**signed_by)}
+            )
+    except services.UserFacingError as err:
+        page_state.finish(SIGNING)
+        reset_signing("issue_sign")
+        error(str(err))
+        return
+    # Only now is the signing over: a run cut short before this line signs nothing again.
+    page_state.finish(SIGNING)
+    reset_signing("issue_sign")
+    kept = {k: v for k, v in pending.items() if k != "digest"}
+    page_state.keep(ISSUING, pending["digest"], **kept, **action)
 
 
 def results_of(prepared: dict[str, Any]) -> dict[str, Any]:
@@ -282,22 +359,21 @@ with single:
                     icon=":material/content_copy:",
                 )
             else:
-                if duplicate is not None:
-                    st.info(md(f"{duplicate.address} {duplicate.reason}: issuing another anyway."))
                 page_state.keep(
-                    ISSUING,
+                    SIGNING,
                     single_inputs,
                     tab="single",
                     kind="mint",
-                    plan=services.prepare_issue(
-                        signer=sender.address,
-                        template_id=int(template_id, 16),
-                        recipients=[recipient],
-                    ),
+                    template_id=int(template_id, 16),
                     recipients=[recipient],
+                    notes=[f"{duplicate.address} {duplicate.reason}: issuing another anyway."]
+                    if duplicate is not None
+                    else [],
                 )
         except (services.UserFacingError, ValueError) as err:
             error(str(err))
+    if pending := current_issuing("single", single_inputs, SIGNING):
+        sign_and_prepare(pending)
     if prepared := current_issuing("single", single_inputs):
         send_prepared(prepared)
 
@@ -314,16 +390,14 @@ with bulk:
         key="issue_csv",
     )
     if upload is None:
-        if (st.session_state.get(ISSUING) or {}).get("tab") == "bulk":
-            page_state.start(ISSUING)  # the file it was prepared from is gone
+        drop_issuing("bulk")  # the file it was prepared from is gone
     else:
         rows = None
         try:
             data = read_upload(upload, RECIPIENTS_CSV)
             rows = services.review_recipients_csv(data)
         except (services.UserFacingError, UploadRefused) as err:
-            if (st.session_state.get(ISSUING) or {}).get("tab") == "bulk":
-                page_state.start(ISSUING)
+            drop_issuing("bulk")
             error(str(err))
         if rows is not None:
             file_digest = hashlib.sha256(data).hexdigest()
@@ -400,29 +474,18 @@ with bulk:
                 f"Prepare {len(keep_rows)} credentials", key="issue_csv_prepare", type="primary"
             ):
                 start_issuing()
-                try:
-                    with st.spinner("Building and storing the documents…"):
-                        common = {
-                            "signer": sender.address,
-                            "template_id": int(template_id, 16),
-                            "recipients": keep_rows,
-                        }
-                        action: dict[str, Any] = (
-                            {"kind": "anchor", "batch": services.prepare_anchor(**common)}
-                            if mode == "anchor"
-                            else {"kind": "mint", "plan": services.prepare_issue(**common)}
-                        )
-                    page_state.keep(
-                        ISSUING,
-                        bulk_inputs,
-                        tab="bulk",
-                        recipients=keep_rows,
-                        skipped=skipped,
-                        skipped_recipients=skipped_rows,
-                        **action,
-                    )
-                except services.UserFacingError as err:
-                    error(str(err))
+                page_state.keep(
+                    SIGNING,
+                    bulk_inputs,
+                    tab="bulk",
+                    kind="anchor" if mode == "anchor" else "mint",
+                    template_id=int(template_id, 16),
+                    recipients=keep_rows,
+                    skipped=skipped,
+                    skipped_recipients=skipped_rows,
+                )
+            if pending := current_issuing("bulk", bulk_inputs, SIGNING):
+                sign_and_prepare(pending)
             if prepared := current_issuing("bulk", bulk_inputs):
                 send_prepared(prepared)
 

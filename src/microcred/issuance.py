@@ -389,13 +389,15 @@ def prepare(
     )
 
 
-def signing_key_of(chain: Chain, account: LocalAccount, issuer_id: int) -> Ed25519SigningKey:
+def signing_key_of(
+    chain: Chain, account: LocalAccount, issuer_id: int, *, app_url: str | None = None
+) -> Ed25519SigningKey:
     """The Ed25519 key ``account`` signs credentials of ``issuer_id`` with: derived from its
     signature of the key message for the app's origin (``MICROCRED_PUBLIC_URL``), exactly as
     the Issue page derives it in the browser (:mod:`microcred.vc.keyderivation`)."""
     return derive_signing_key_with_account(
         account,
-        app_url=public_url(),
+        app_url=app_url or public_url(),
         chain_id=chain.chain_id,
         registry=chain.registry_address,
         issuer_id=issuer_id,
@@ -1198,12 +1200,12 @@ def signing_request(
     )
 
 
-def key_request(chain: Chain, signer: str) -> SigningKeyRequest:
+def key_request(chain: Chain, signer: str, *, app_url: str | None = None) -> SigningKeyRequest:
     """The key message a browser wallet signs (EIP-191) for the page to derive the signer's
     Ed25519 key, exactly as the CLI does (:func:`signing_key_of`)."""
     issuer_id = _active_issuer_of(chain, signer)
     return SigningKeyRequest(
-        app_url=public_url(),
+        app_url=app_url or public_url(),
         address=checksum(signer, what="signer address"),
         chain_id=chain.chain_id,
         registry=chain.registry_address,

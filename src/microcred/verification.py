@@ -606,9 +606,7 @@ def _take_documents(
         evidence.tampered_error, evidence.document = found.tampered_error, found.document
         evidence.document_error, evidence.proof_check = found.document_error, found.proof_check
     records = dict(records or {})
-    wanted = {
-        (e.status.issuer_id, key) for e in gathered if (key := _key_of(e)) is not None
-    }
+    wanted = {(e.status.issuer_id, key) for e in gathered if (key := _key_of(e)) is not None}
     unread = wanted - set(records)
     if unread:
         records.update(chain.assertion_keys(sorted(unread)))

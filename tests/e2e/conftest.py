@@ -10,8 +10,10 @@ Everything expensive is session-scoped; each test gets fresh browser contexts. S
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -357,3 +359,47 @@ def open_page(
 @pytest.fixture
 def probe_url(serve_app: Callable[[Path], str]) -> str:
     return serve_app(APPS / "wallet_probe.py")
+
+
+# --- the reference verifier ----------------------------------------------------------------------
+
+
+def _vc_suite() -> Any:
+    """tests/vc/conftest.py as a module: its ``npm ci`` of Digital Bazaar's reference
+    implementation (``_install``) is the one this suite uses too."""
+    spec = importlib.util.spec_from_file_location(
+        "microcred_vc_conftest", ROOT / "tests" / "vc" / "conftest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def reference_verify() -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    """``reference_verify(credentials) -> [{"verified", "errors", "statusChecked"}, ...]``:
+    Digital Bazaar's @digitalbazaar/vc with eddsa-rdfc-2022 (tests/ob3/verify_many.mjs, one Node
+    process for the list), installed as tests/vc installs it."""
+    vc = _vc_suite()
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        _unavailable("Node.js 20 and npm are needed for the reference verifier")
+    try:
+        vc._install()
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        _unavailable(f"npm ci in tests/ob3 failed: {error}")
+
+    def verify(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        completed = subprocess.run(
+            ["node", str(vc.OB3_DIR / "verify_many.mjs")],
+            input=json.dumps(credentials),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        results: list[dict[str, Any]] = json.loads(completed.stdout)
+        return results
+
+    return verify

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +53,24 @@ def wait_for_rerun(page: Any) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS
     )
+
+
+def send_all(page: Any, label: str, done: str) -> int:
+    """Send a prepared action: click ``label`` (its first transaction), then each "Sign
+    transaction k of n" that follows (a signing key's one-time registration goes first), until
+    the text ``done`` shows; returns how many transactions were signed."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=label, exact=True).click()
+    sent = 1
+    finished = page.get_by_text(done)
+    while True:
+        following = page.get_by_role(
+            "button", name=re.compile(rf"^Sign transaction {sent + 1} of \d+$")
+        )
+        expect(finished.or_(following).first).to_be_visible(timeout=TIMEOUT_MS)
+        if finished.count():
+            return sent
+        wait_for_rerun(page)  # the run that drew the button is over: the click is not lost
+        following.click()
+        sent += 1

@@ -1,7 +1,9 @@
 // A test EIP-1193 wallet, injected into every page and frame before the app's scripts run
 // (Playwright's add_init_script). It announces itself by EIP-6963 and as window.ethereum, and
 // forwards everything to the local anvil node, which signs eth_sendTransaction and personal_sign
-// for its unlocked default accounts: no key ever reaches the page.
+// for its unlocked default accounts: no key ever reaches the page. anvil's personal_sign is
+// deterministic (RFC 6979), like MetaMask's: the Issue page derives the same credential signing key
+// from it every time, the CLI's key for that account.
 //
 // __WALLETS__ is replaced by the harness with a list of
 //   {uuid, name, rdns, account, rpcUrl, connected, knowsChain, signsAs}

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _page_signing import page_signs
+from _wallet_page import PageWallet, signed_in_as
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from streamlit.testing.v1 import AppTest
 
 from microcred.issuance import Recipient
-from microcred.signin import SignedIn, new_challenge, verify_sign_in
+from microcred.signin import SignedIn
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 if str(FRONTEND) not in sys.path:
@@ -35,7 +37,6 @@ ISSUER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 STAFF = Account.from_key(ISSUER_KEY)
 REGISTRAR = Account.from_key(REGISTRAR_KEY)
 STRANGER = Account.create()  # a key nobody accredited
-PUBLIC_URL = "https://verify.example.org"  # conftest.app_env's MICROCRED_PUBLIC_URL
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 World = Any  # conftest.World
 
@@ -59,18 +60,6 @@ def objects_in(store_dir: Path) -> int:
     return sum(1 for p in store_dir.iterdir() if not p.name.startswith("."))
 
 
-def signed_in_as(account: Any) -> SignedIn:
-    """What a verified sign-in leaves in the session: made by the real check, with a real
-    signature by ``account``'s key, for the domain and chain the app uses."""
-    now = datetime.now(UTC)
-    challenge = new_challenge(
-        domain="verify.example.org", uri=PUBLIC_URL, address=account.address, chain_id=31337,
-        now=now,
-    )  # fmt: skip
-    signature = account.sign_message(encode_defunct(text=challenge.message)).signature
-    return verify_sign_in(challenge, signature.to_0x_hex(), now=now)
-
-
 def call(service: str, session: dict[str, Any] | None = None, **kwargs: Any) -> AppTest:
     at = AppTest.from_string(CALL_PAGE, default_timeout=TIMEOUT)
     at.session_state["call"] = {"service": service, "kwargs": kwargs}
@@ -82,7 +71,8 @@ def call(service: str, session: dict[str, Any] | None = None, **kwargs: Any) -> 
 
 
 def store_request(service: str, world: World, signer: str) -> dict[str, Any]:
-    """The arguments of each service that stores, acting as ``signer``."""
+    """The arguments of each service that stores, acting as ``signer``; documents are signed by
+    STAFF's page key, as the Issue page signs them (whoever the call claims to act for)."""
     learners = [Recipient(address=Account.create().address, line=n + 2) for n in range(2)]
     if service == "prepare_template":
         return {
@@ -94,7 +84,17 @@ def store_request(service: str, world: World, signer: str) -> dict[str, Any]:
             "criteria": "Signed in.",
             "skills": ["Security"],
         }
-    return {"signer": signer, "template_id": world.template.template_id, "recipients": learners}
+    template_id = world.template.template_id
+    signing, signatures = page_signs(
+        world.chain, world.store, STAFF, template_id=template_id, recipients=learners
+    )
+    return {
+        "signer": signer,
+        "template_id": template_id,
+        "recipients": learners,
+        "signing": signing,
+        "signatures": signatures,
+    }
 
 
 STORING = ["prepare_issue", "prepare_anchor", "prepare_template"]
@@ -349,6 +349,11 @@ def test_a_signature_by_the_account_opens_the_issue_form_and_stores(app_env: Wor
     at.text_input(key="issue_recipient").set_value(Account.create().address)
     next(b for b in at.button if b.label == "Prepare credential").click().run()
     assert not at.exception, at.exception
+    page = PageWallet(STAFF)  # the page derives the signing key, then signs the document
+    for method in ("derive_signing_key", "sign_hashes"):
+        pending = at.session_state["wallet_request"]
+        assert pending.method == method
+        answer(at, STAFF.address, pending, page.answer(pending))
     assert not at.error, [e.value for e in at.error]
     assert "1 credential(s)** ready" in texts(at)
     assert objects_in(app_env.store_dir) == before + 1

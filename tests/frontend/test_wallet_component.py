@@ -13,6 +13,7 @@ if str(FRONTEND) not in sys.path:
     sys.path.insert(0, str(FRONTEND))
 
 from components.wallet import (  # noqa: E402
+    KEY_NOT_IN_PAGE,
     NO_WALLET,
     USER_REJECTED,
     WRONG_CHAIN,
@@ -137,3 +138,40 @@ def test_a_sign_in_message_travels_hex_encoded_for_its_account() -> None:
     assert request.params["account"] == ACCOUNT
     assert bytes.fromhex(request.params["message"][2:]).decode("utf-8") == message
     assert request.to_wire()["params"]["message"].startswith("0x")
+
+
+def test_a_key_message_travels_hex_encoded_and_nothing_else_is_asked() -> None:
+    message = "verify.example.org wants you to sign in with your Ethereum account:\nCreate the key"
+    request = WalletRequest.derive_signing_key(message, account=ACCOUNT)
+    assert request.method == "derive_signing_key"
+    assert request.params == {"message": "0x" + message.encode().hex(), "account": ACCOUNT}
+
+
+def test_hashes_to_sign_travel_as_one_hex_string_of_64_byte_items() -> None:
+    hashes = [bytes([n]) * 64 for n in range(3)]
+    request = WalletRequest.sign_hashes("0x" + "AB" * 32, [hashes[0], hashes[1].hex(), hashes[2]])
+    assert request.params == {
+        "public_key": "ab" * 32,
+        "hashes": b"".join(hashes).hex(),
+        "size": 64,
+    }
+    with pytest.raises(ValueError, match="64 bytes"):
+        WalletRequest.sign_hashes("ab" * 32, [b"\x00" * 32])
+
+
+def test_signatures_come_back_in_order_and_exactly_as_many_as_asked() -> None:
+    signatures = [bytes([n]) * 64 for n in range(3)]
+    reply = WalletReply(id="1", ok=True, result=b"".join(signatures).hex())
+    assert reply.signatures(3) == signatures
+    for count in (2, 4):
+        with pytest.raises(ValueError, match="not"):
+            reply.signatures(count)
+    with pytest.raises(ValueError):
+        WalletReply(id="1", ok=True, result="0xnothex").signatures(1)
+
+
+def test_a_page_without_the_key_says_so() -> None:
+    reply = WalletReply(
+        id="1", ok=False, error_code=KEY_NOT_IN_PAGE, error_message="This page no longer holds it."
+    )
+    assert reply.key_not_in_page and reply.message == "This page no longer holds it."

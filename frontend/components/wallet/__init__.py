@@ -25,13 +25,19 @@ forgets that request in the same run::
 
 The browser also remembers every request id it has handled, so it never asks the wallet twice
 for the same request, even when Python sends it again on every rerun.
+
+The page also holds the institution's credential signing key (Open Badges proofs, Ed25519):
+``derive_signing_key`` has the wallet sign the key message once and derives the key in the page
+(WebCrypto: HKDF-SHA256, then Ed25519, exactly as :mod:`microcred.vc.keyderivation`); the reply
+is its public key, nothing else. ``sign_hashes`` then signs the hash data Python sends, with no
+wallet prompt; after a reload the page no longer holds the key and says so (``KEY_NOT_IN_PAGE``).
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,10 +47,12 @@ from eth_utils import is_address, to_checksum_address
 
 __all__ = [
     "ALREADY_PENDING",
+    "KEY_NOT_IN_PAGE",
     "LOCAL_CHAIN_ID",
     "LOCAL_RPC_URL",
     "NO_WALLET",
     "REVERTED",
+    "UNSUPPORTED",
     "UNAUTHORIZED",
     "USER_REJECTED",
     "WRONG_CHAIN",
@@ -60,13 +68,25 @@ REVERTED = 3
 USER_REJECTED = 4001
 ALREADY_PENDING = -32002  # MetaMask: a request of the same kind is already open in the wallet
 UNAUTHORIZED = 4100
+UNSUPPORTED = 4200  # the browser cannot do it (no WebCrypto Ed25519, not a secure context)
+#: Not an EIP-1193 code: the page holds no signing key with that public key (it was reloaded).
+KEY_NOT_IN_PAGE = 4040
 NO_WALLET = 4900
 WRONG_CHAIN = 4901
 
 LOCAL_CHAIN_ID = 31337
 LOCAL_RPC_URL = "http://127.0.0.1:8545"
 
-Method = Literal["connect", "switch_chain", "send_transaction", "personal_sign"]
+Method = Literal[
+    "connect",
+    "switch_chain",
+    "send_transaction",
+    "personal_sign",
+    "derive_signing_key",
+    "sign_hashes",
+]
+#: Bytes in one Ed25519 signature, and in the hash data of one eddsa-rdfc-2022 proof.
+SIGNATURE_SIZE = HASH_SIZE = 64
 
 _HERE = Path(__file__).resolve().parent
 
@@ -146,6 +166,38 @@ class WalletRequest:
             params={"message": "0x" + message.encode("utf-8").hex(), "account": account},
         )
 
+    @classmethod
+    def derive_signing_key(cls, message: str, *, account: str) -> WalletRequest:
+        """Ask the wallet to sign the key ``message`` as ``account`` (``personal_sign``, one
+        prompt) and derive the credential signing key from that signature in the page (see
+        :mod:`microcred.vc.keyderivation`). The key stays in the page's memory, not extractable;
+        the reply's result is its Ed25519 public key in hex (32 bytes). The signature and the
+        seed never leave the page."""
+        return cls(
+            id=_new_id(),
+            method="derive_signing_key",
+            params={"message": "0x" + message.encode("utf-8").hex(), "account": account},
+        )
+
+    @classmethod
+    def sign_hashes(cls, public_key: str, hashes: Sequence[bytes | str]) -> WalletRequest:
+        """Ask the page to sign each of ``hashes`` (64 bytes each, bytes or hex) with the key
+        whose public key is ``public_key`` (hex), derived earlier in this page: no wallet prompt.
+        The reply's result is the signatures, 64 bytes each in the same order, as one hex string
+        (:meth:`WalletReply.signatures`); ``KEY_NOT_IN_PAGE`` if the page no longer holds it."""
+        raw = [h if isinstance(h, bytes) else bytes.fromhex(h.removeprefix("0x")) for h in hashes]
+        if any(len(h) != HASH_SIZE for h in raw):
+            raise ValueError(f"every hash to sign is {HASH_SIZE} bytes")
+        return cls(
+            id=_new_id(),
+            method="sign_hashes",
+            params={
+                "public_key": public_key.lower().removeprefix("0x"),
+                "hashes": b"".join(raw).hex(),
+                "size": HASH_SIZE,
+            },
+        )
+
     def to_wire(self) -> dict[str, Any]:
         return {"id": self.id, "method": self.method, "params": dict(self.params)}
 
@@ -153,8 +205,9 @@ class WalletRequest:
 @dataclass(frozen=True)
 class WalletReply:
     """The wallet's answer to one request. ``result`` is the account (connect), the chain id in
-    hex (switch_chain), the transaction hash (send_transaction) or the signature
-    (personal_sign)."""
+    hex (switch_chain), the transaction hash (send_transaction), the signature (personal_sign),
+    the signing key's public key in hex (derive_signing_key) or the signatures in hex
+    (sign_hashes)."""
 
     id: str
     ok: bool
@@ -170,6 +223,23 @@ class WalletReply:
     @property
     def wrong_network(self) -> bool:
         return self.error_code == WRONG_CHAIN
+
+    @property
+    def key_not_in_page(self) -> bool:
+        """The page no longer holds the signing key asked for (reloaded): derive it again."""
+        return self.error_code == KEY_NOT_IN_PAGE
+
+    def signatures(self, count: int) -> list[bytes]:
+        """The ``count`` signatures of a ``sign_hashes`` reply, in order; ValueError when the
+        result is not exactly that many 64-byte signatures in hex."""
+        text = (self.result or "").removeprefix("0x")
+        raw = bytes.fromhex(text)  # ValueError for anything but hex
+        if not self.ok or len(raw) != count * SIGNATURE_SIZE:
+            raise ValueError(
+                f"the page returned {len(raw)} bytes of signatures, not {count} of "
+                f"{SIGNATURE_SIZE} bytes"
+            )
+        return [raw[i : i + SIGNATURE_SIZE] for i in range(0, len(raw), SIGNATURE_SIZE)]
 
     @property
     def message(self) -> str:
@@ -191,6 +261,8 @@ class WalletReply:
             )
         if self.error_code == UNAUTHORIZED:
             return f"The wallet refused: {self.error_message}"
+        if self.error_code in (UNSUPPORTED, KEY_NOT_IN_PAGE) and self.error_message:
+            return self.error_message
         detail = self.error_message or "no reason given"
         return f"The wallet reported an error ({self.error_code}): {detail}"
 

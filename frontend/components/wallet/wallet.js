@@ -9,6 +9,11 @@
 // every page of a multipage app) shares one provider, one set of listeners and one record of the
 // requests already handled. That record is what makes a request run at most once: Streamlit sends
 // the same `data` again on every rerun, and a wallet must never be asked twice to sign.
+//
+// The page's credential signing key lives here too (derive_signing_key, sign_hashes): an Ed25519
+// key derived from the wallet's signature of the key message, kept as a non-extractable WebCrypto
+// key in this page's memory for the session. Neither the wallet's signature nor the seed ever
+// leaves these functions: Python gets the public key and the signatures of the hashes it sent.
 
 const STORE = "__microcredWalletBridge";
 const DISCOVERY_MS = 100; // EIP-6963 wallets answer synchronously; a little grace for late ones.
@@ -18,6 +23,15 @@ const UNAUTHORIZED = 4100;
 const WRONG_CHAIN = 4901;
 const UNRECOGNIZED_CHAIN = 4902;
 const INTERNAL = -32603;
+const UNSUPPORTED = 4200;
+// Not an EIP-1193 code: this page holds no signing key with that public key (the page was reloaded
+// since the key was derived). Python asks for the key message again.
+const KEY_NOT_IN_PAGE = 4040;
+
+// HKDF salt and the PKCS #8 DER prefix of a raw 32-byte Ed25519 seed (RFC 8410), as in
+// microcred.vc.keyderivation: the same signature gives the same key here and in the CLI.
+const HKDF_SALT = new TextEncoder().encode("microcred/eddsa-rdfc-2022/signing-key/v1");
+const PKCS8_ED25519_PREFIX = hexToBytes("302e020100300506032b657004220420");
 
 class WalletError extends Error {
   constructor(code, message) {
@@ -37,6 +51,7 @@ function store() {
       replies: new Map(), // request id -> reply, or null while the wallet is still asked
       lastReply: null,
       instances: new Map(), // component key -> {setStateValue, known}
+      signingKeys: new Map(), // public key (hex) -> non-extractable Ed25519 CryptoKey
       ready: false,
       started: null,
     };
@@ -181,6 +196,41 @@ function provider() {
   return s.current.provider;
 }
 
+function hexToBytes(hex) {
+  const text = String(hex).replace(/^0x/i, "");
+  if (text.length % 2 || /[^0-9a-f]/i.test(text)) throw new WalletError(INTERNAL, "Not hex data.");
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i += 1) out[i] = parseInt(text.substr(i * 2, 2), 16);
+  return out;
+}
+
+function bytesToHex(bytes) {
+  let out = "";
+  for (const byte of new Uint8Array(bytes)) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+function base64UrlToHex(text) {
+  const plain = atob(String(text).replace(/-/g, "+").replace(/_/g, "/"));
+  return bytesToHex(Uint8Array.from(plain, (c) => c.charCodeAt(0)));
+}
+
+// WebCrypto exists only in a secure context (https, or http on localhost).
+function subtle() {
+  if (!window.isSecureContext || !window.crypto || !window.crypto.subtle) {
+    throw new WalletError(UNSUPPORTED, "This page is not a secure context (https or localhost), so the browser cannot sign credentials here.");
+  }
+  return window.crypto.subtle;
+}
+
+function needsAccount(params, what) {
+  const s = store();
+  if (!s.account) throw new WalletError(UNAUTHORIZED, "Connect a wallet first.");
+  if (String(params.account).toLowerCase() !== s.account.toLowerCase()) {
+    throw new WalletError(UNAUTHORIZED, `The wallet's account is ${s.account}, but the ${what} is for ${params.account}.`);
+  }
+}
+
 function hexChain(chainId) {
   return `0x${Number(chainId).toString(16)}`;
 }
@@ -249,13 +299,67 @@ const METHODS = {
   // signature proves the account's key is in this wallet. Python verifies it; this only makes
   // sure the wallet is asked for the account Python means.
   async personal_sign(params) {
+    const wallet = provider();
+    needsAccount(params, "sign-in");
+    return String(await wallet.request({ method: "personal_sign", params: [params.message, params.account] }));
+  },
+
+  // The credential signing key: the wallet signs the key message (personal_sign, deterministic
+  // per RFC 6979), seed = HKDF-SHA256(signature r||s||v with v as 27/28, salt, info = the message),
+  // Ed25519 key from the seed (RFC 8032). Kept non-extractable in this page; returns its public key
+  // (hex). The signature and the seed are overwritten once used and never leave this function.
+  async derive_signing_key(params) {
     const s = store();
     const wallet = provider();
-    if (!s.account) throw new WalletError(UNAUTHORIZED, "Connect a wallet first.");
-    if (String(params.account).toLowerCase() !== s.account.toLowerCase()) {
-      throw new WalletError(UNAUTHORIZED, `The wallet's account is ${s.account}, but the sign-in is for ${params.account}.`);
+    needsAccount(params, "key message");
+    const webcrypto = subtle();
+    const message = hexToBytes(params.message);
+    const signature = hexToBytes(await wallet.request({ method: "personal_sign", params: [params.message, params.account] }));
+    if (signature.length !== 65) {
+      throw new WalletError(INTERNAL, `The wallet's signature is ${signature.length} bytes, not 65: it cannot give a signing key.`);
     }
-    return String(await wallet.request({ method: "personal_sign", params: [params.message, params.account] }));
+    if (signature[64] < 27) signature[64] += 27; // some wallets write v as 0/1, MetaMask as 27/28
+    let seed;
+    let der;
+    try {
+      const material = await webcrypto.importKey("raw", signature, "HKDF", false, ["deriveBits"]);
+      seed = new Uint8Array(await webcrypto.deriveBits({ name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: message }, material, 256));
+      der = new Uint8Array(PKCS8_ED25519_PREFIX.length + seed.length);
+      der.set(PKCS8_ED25519_PREFIX);
+      der.set(seed, PKCS8_ED25519_PREFIX.length);
+      // Imported twice: once extractable, only to read the public key (JWK "x"), then for keeps.
+      const readable = await webcrypto.importKey("pkcs8", der, { name: "Ed25519" }, true, ["sign"]);
+      const publicKey = base64UrlToHex((await webcrypto.exportKey("jwk", readable)).x);
+      const key = await webcrypto.importKey("pkcs8", der, { name: "Ed25519" }, false, ["sign"]);
+      s.signingKeys.set(publicKey, key);
+      return publicKey;
+    } catch (err) {
+      if (err instanceof WalletError) throw err;
+      throw new WalletError(UNSUPPORTED, `This browser cannot make the Ed25519 signing key (${messageOf(err)}): use a current Chrome, Edge, Firefox or Safari.`);
+    } finally {
+      signature.fill(0);
+      if (seed) seed.fill(0);
+      if (der) der.fill(0);
+    }
+  },
+
+  // Ed25519 signatures of the hashes (64 bytes each, one hex string), by the key this page derived
+  // (no wallet prompt); returns them as one hex string, 64 bytes each, in the same order.
+  async sign_hashes(params) {
+    const s = store();
+    const key = s.signingKeys.get(String(params.public_key).toLowerCase());
+    if (!key) {
+      throw new WalletError(KEY_NOT_IN_PAGE, "This page no longer holds your signing key (it was reloaded since the key was made): sign the key message again.");
+    }
+    const webcrypto = subtle();
+    const all = hexToBytes(params.hashes);
+    const size = Number(params.size);
+    if (!size || all.length % size) throw new WalletError(INTERNAL, "The hashes to sign are not whole.");
+    const jobs = [];
+    for (let at = 0; at < all.length; at += size) {
+      jobs.push(webcrypto.sign({ name: "Ed25519" }, key, all.subarray(at, at + size)));
+    }
+    return (await Promise.all(jobs)).map(bytesToHex).join("");
   },
 };
 
