@@ -724,40 +724,8 @@ class Chain:
         was revoked in ITS batch (0 if not; ``anchoredRevokedAt``), in one round trip where the
         provider can batch. Revocation is per batch: token ids are global, and another issuer's
         batch with the same id says nothing about this one."""
-        pairs = [(bytes(root), int(token_id)) for root, token_id in entries]
-        roots = list(dict.fromkeys(root for root, _ in pairs))
-        if not pairs:
-            return {}, []
-        revoked_args = ([root for root, _ in pairs], [token_id for _, token_id in pairs])
-        if not self._json_rpc:
-            anchors = {root: self.anchor_of(root) for root in roots}
-            revoked = self._call(
-                self.credential.functions.anchoredRevokedAt(*revoked_args),
-                "read anchored revocations",
-            )
-            return anchors, [int(r) for r in revoked]
-        requests: list[tuple[str, list[Any]]] = [
-            (
-                "eth_call",
-                [self._call_data(self.credential, "anchoredRevokedAt", *revoked_args), "latest"],
-            )
-        ]
-        requests += [
-            ("eth_call", [self._call_data(self.credential, "anchorOf", root), "latest"])
-            for root in roots
-        ]
-        revoked_data, *anchor_data = (
-            self._result(r, "read anchored batches")
-            for r in self._batch(requests, "read anchored batches")
-        )
-        anchors = {}
-        for root, data in zip(roots, anchor_data, strict=True):
-            issuer_id, anchored_at, count = self._decode(self.credential, "anchorOf", data)
-            anchors[root] = Anchor(
-                root=root, issuer_id=int(issuer_id), anchored_at=int(anchored_at), count=int(count)
-            )
-        revoked = self._decode(self.credential, "anchoredRevokedAt", revoked_data)
-        return anchors, [int(r) for r in revoked]
+        anchors, revoked, _ = self.anchored_state_and_keys(entries, [])
+        return anchors, revoked
 
     def anchored_state_and_keys(
         self, entries: Sequence[tuple[bytes, int]], pairs: Sequence[tuple[int, bytes]]
@@ -771,32 +739,33 @@ class Chain:
             decode_assertion_keys,
         )
 
-        pairs = list(dict.fromkeys(pairs))
-        if not entries and not pairs:
-            return {}, [], {}
-        if not self._json_rpc or not entries or not pairs or len(pairs) > KEYS_PER_CALL:
-            anchors, revoked = self.anchored_state(entries) if entries else ({}, [])
-            return anchors, revoked, self.assertion_keys(pairs) if pairs else {}
-        pairs_list = [(int(i), bytes(k)) for i, k in pairs]
-        key_request = ("eth_call", [assertion_keys_call_data(self, pairs_list), "latest"])
-        pairs_of = [(bytes(root), int(token_id)) for root, token_id in entries]
-        roots = list(dict.fromkeys(root for root, _ in pairs_of))
-        revoked_args = ([root for root, _ in pairs_of], [token_id for _, token_id in pairs_of])
-        requests: list[tuple[str, list[Any]]] = [
-            key_request,
-            (
-                "eth_call",
-                [self._call_data(self.credential, "anchoredRevokedAt", *revoked_args), "latest"],
-            ),
-        ]
+        keys = list(dict.fromkeys((int(i), bytes(k)) for i, k in pairs))
+        found = [(bytes(root), int(token_id)) for root, token_id in entries]
+        roots = list(dict.fromkeys(root for root, _ in found))
+        revoked_args = ([root for root, _ in found], [token_id for _, token_id in found])
+        if not found or not self._json_rpc or len(keys) > KEYS_PER_CALL:
+            records = self.assertion_keys(keys) if keys else {}
+            if not found:
+                return {}, [], records
+            anchors = {root: self.anchor_of(root) for root in roots}
+            revoked = self._call(
+                self.credential.functions.anchoredRevokedAt(*revoked_args),
+                "read anchored revocations",
+            )
+            return anchors, [int(r) for r in revoked], records
+        requests: list[tuple[str, list[Any]]] = []
+        if keys:
+            requests.append(("eth_call", [assertion_keys_call_data(self, keys), "latest"]))
+        revoked_call = self._call_data(self.credential, "anchoredRevokedAt", *revoked_args)
+        requests.append(("eth_call", [revoked_call, "latest"]))
         requests += [
             ("eth_call", [self._call_data(self.credential, "anchorOf", root), "latest"])
             for root in roots
         ]
-        keys_data, revoked_data, *anchor_data = (
-            self._result(r, "read anchored batches and signing keys")
-            for r in self._batch(requests, "read anchored batches and signing keys")
-        )
+        action = "read anchored batches and signing keys"
+        answers = [self._result(r, action) for r in self._batch(requests, action)]
+        records = decode_assertion_keys(self, keys, answers.pop(0)) if keys else {}
+        revoked_data, *anchor_data = answers
         anchors = {}
         for root, data in zip(roots, anchor_data, strict=True):
             issuer_id, anchored_at, count = self._decode(self.credential, "anchorOf", data)
@@ -804,7 +773,6 @@ class Chain:
                 root=root, issuer_id=int(issuer_id), anchored_at=int(anchored_at), count=int(count)
             )
         revoked = self._decode(self.credential, "anchoredRevokedAt", revoked_data)
-        records = decode_assertion_keys(self, pairs_list, keys_data)
         return anchors, [int(r) for r in revoked], records
 
     def latest_timestamp(self) -> int:

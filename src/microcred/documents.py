@@ -964,16 +964,12 @@ def prepare_credential(
 ) -> UnsignedCredential:
     """The credential awarding ``template`` to the wallet ``recipient``, to be signed by the key
     of ``issuer_did`` (see :func:`build_credential` for the other arguments)."""
-    if valid_until is None and template.valid_days is not None:
-        valid_until = _timestamp("start of validity", valid_from) + timedelta(
-            days=template.valid_days
-        )
     data = _credential_data(
         template=_template_facts(template, issuer),
         issuer=issuer,
         recipient=recipient,
         valid_from=valid_from,
-        valid_until=valid_until,
+        valid_until=_until(template, valid_from, valid_until),
         evidence=evidence,
         recipient_name=recipient_name,
         replaces=replaces,
@@ -982,6 +978,15 @@ def prepare_credential(
     )
     _finish(data, "credential")  # too large already: said before anything is signed
     return UnsignedCredential(data=data, options=_proof_options(issuer_did, valid_from))
+
+
+def _until(
+    template: TemplateDocument, valid_from: datetime, valid_until: datetime | None
+) -> datetime | None:
+    """``valid_until``, or ``valid_from`` plus the template's ``valid_days`` if it has some."""
+    if valid_until is None and template.valid_days is not None:
+        return _timestamp("start of validity", valid_from) + timedelta(days=template.valid_days)
+    return valid_until
 
 
 def build_credential(
@@ -1020,16 +1025,12 @@ def build_credential(
         )
         hashed = unsigned.hash_data
         return unsigned.signed(signer.sign(hashed), hashed=hashed)
-    if valid_until is None and template.valid_days is not None:
-        valid_until = _timestamp("start of validity", valid_from) + timedelta(
-            days=template.valid_days
-        )
     data = _credential_data(
         template=_template_facts(template, issuer),
         issuer=issuer,
         recipient=recipient,
         valid_from=valid_from,
-        valid_until=valid_until,
+        valid_until=_until(template, valid_from, valid_until),
         evidence=evidence,
         recipient_name=recipient_name,
         replaces=replaces,
