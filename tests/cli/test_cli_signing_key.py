@@ -101,3 +101,46 @@ def test_the_cli_prints_a_did_key_as_text_not_as_an_emoji():
         with console.capture() as captured:
             console.print("did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd")
         assert captured.get().startswith("did:key:z6Mk")
+
+
+def test_a_cli_issued_credential_passes_the_reference_verifier_and_a_changed_one_fails(
+    net, run, fresh_issuer
+):
+    """What `microcred show --raw` writes (the file a learner imports into a wallet), checked by
+    Digital Bazaar's @digitalbazaar/vc (tests/ob3, installed as tests/vc installs it)."""
+    import importlib.util
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is needed for the reference verifier")
+    conftest = Path(__file__).resolve().parents[1] / "vc" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("microcred_vc_conftest_cli", conftest)
+    assert spec is not None and spec.loader is not None
+    vc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vc)
+    vc._install()
+
+    token = last_line(
+        run("issue", "--template", fresh_issuer.template, "--to", Account.create().address,
+            "--evidence", "https://example.org/cli", key=fresh_issuer.key)
+    )  # fmt: skip
+    credential = json.loads(run("show", token, "--raw").stdout)
+    changed = json.loads(
+        json.dumps(credential).replace("https://example.org/cli", "https://example.org/clj")
+    )
+    now = json.loads(run("verify", token, "--json").stdout)["credentials"][0]["issuedAt"]
+    completed = subprocess.run(
+        ["node", str(vc.OB3_DIR / "verify_many.mjs"), now],
+        input=json.dumps([credential, changed]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    honest, tampered = json.loads(completed.stdout)
+    assert honest["verified"] is True, honest
+    assert tampered["verified"] is False and "Invalid signature." in " ".join(tampered["errors"])
