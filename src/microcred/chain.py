@@ -1,12 +1,13 @@
-"""microcred's contracts through web3: typed views, a wallet's credentials, signed transactions.
+"""microcred's contracts through web3: typed views, statuses in batches, signed transactions.
 
 Only web3 and eth-account: the library runs against any JSON-RPC node (anvil, a public node) or
 a test chain (Ape's EthTester ``chain.provider.web3``). :meth:`Chain.connect` builds the client
 and refuses an RPC on another network than the deployment file, or addresses without code.
 
-Listing a wallet's credentials costs two RPC round trips whatever their number: ``eth_getLogs``
-for ``Transfer(0x0, wallet, *)``, then one ``credentials(uint256[])`` call
-(:meth:`Chain.wallet_credentials`).
+This class reads and writes contract state only; nothing here scans history. Which credentials a
+wallet holds, and what waits for it in anchored batches, is the credential index's to find
+(:mod:`microcred.index`); the statuses of any number of them then cost one round trip
+(:meth:`Chain.read_state`).
 
 Reverts come back as :class:`~microcred.errors.ChainError` with a sentence for the contract's
 custom error and its name, e.g. ``issuer 2 is suspended: the registrar must reinstate it first
@@ -29,7 +30,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
-from eth_utils import function_abi_to_4byte_selector, is_address, keccak, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector, is_address, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 from requests.exceptions import RequestException
 from web3 import Web3
@@ -219,10 +220,6 @@ def _checksummed(address: str) -> str:
 
 def _function_abi(contract: Any, name: str) -> Any:
     return next(e for e in contract.abi if e.get("type") == "function" and e["name"] == name)
-
-
-def _topic(signature: str) -> str:
-    return "0x" + keccak(text=signature).hex()
 
 
 def _issuer(raw: Any) -> Issuer:
@@ -1075,15 +1072,12 @@ class Chain:
         return self.credential.functions.issue(recipient, token_id, expires_at)
 
 
-_ANCHORED_REVOKED = "AnchoredCredentialRevoked(bytes32,uint256,uint32,address,string)"
-
-
 class RequestCounter:
     """Counts the JSON-RPC requests ``w3`` sends while installed (tests and benchmarks).
 
     >>> counter = RequestCounter.install(w3)  # doctest: +SKIP
     >>> counter.methods  # doctest: +SKIP
-    ['eth_getLogs', 'eth_call']
+    ['eth_call']
     """
 
     def __init__(self) -> None:
