@@ -712,7 +712,9 @@ def test_random_actions_keep_the_invariants(registry, credential, accounts, admi
     assert "ok" in CredentialMachine.outcomes
     assert "CredentialUnauthorizedSigner" in CredentialMachine.outcomes
     assert CredentialMachine.claims > 0  # and anchored credentials were claimed
-    assert CredentialMachine.displaced > 0  # and hostile copies were displaced by the claim
+    # Whether a hostile copy meets its rightful claim within 15 random examples varies (it missed
+    # 1 run in 4, with or without a fixed seed): when it does, the rule above asserts the
+    # displacement; tests/contracts/test_hostile_issuer.py displaces copies deterministically.
     # And the assertion-key rules ran (how often each succeeds varies too much from run to run
     # to require it: test_assertion_keys.py covers every outcome of both functions).
     assert CredentialMachine.key_outcomes
