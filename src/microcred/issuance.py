@@ -413,21 +413,15 @@ def ensure_signing_key_registered(ctx: IssuingContext) -> None:
     key, signer = ctx.signing_key, ctx.signer
     if key is None or not isinstance(signer, LocalAccount):
         return  # a browser wallet registers its key from the page
-    public_key = public_key_of(key.did)
-    pair = (ctx.issuer.issuer_id, public_key)
-    record = ctx.chain.assertion_keys([pair])[pair]
-    if not record.registered:
+    call = _register_call_if_needed(
+        ctx,
+        holder=f" of {signer.address}",
+        advice=f"set {KEY_GENERATION_VARIABLE} to a new key generation (e.g. "
+        f"{KEY_GENERATION_VARIABLE}={key_generation() + 1}) and issue again.",
+    )
+    if call is not None:
         ctx.chain.transact(
-            ctx.chain.register_assertion_key_call(public_key),
-            signer,
-            action="register the key that signs this institution's credentials",
-        )
-        return
-    if record.revoked:
-        raise InputError(
-            f"The signing key {key.did} of {signer.address} was revoked on chain: set "
-            f"{KEY_GENERATION_VARIABLE} to a new key generation (e.g. "
-            f"{KEY_GENERATION_VARIABLE}={key_generation() + 1}) and issue again."
+            call, signer, action="register the key that signs this institution's credentials"
         )
 
 
@@ -1253,9 +1247,16 @@ def _signed_context(
     )
 
 
-def _register_call_if_needed(ctx: IssuingContext) -> Any | None:
-    """``registerAssertionKey`` of the page's key, if the registry does not have it for this
-    issuer yet; an :class:`InputError` if this issuer revoked it."""
+def _register_call_if_needed(
+    ctx: IssuingContext,
+    *,
+    holder: str = "",
+    advice: str = (
+        f"the institution's operator sets {KEY_GENERATION_VARIABLE} to a new key generation."
+    ),
+) -> Any | None:
+    """``registerAssertionKey`` of the run's key, if the registry does not have it for this
+    issuer yet; an :class:`InputError` (``advice`` saying what to do) if this issuer revoked it."""
     assert ctx.signing_key is not None
     public_key = public_key_of(ctx.signing_key.did)
     pair = (ctx.issuer.issuer_id, public_key)
@@ -1264,8 +1265,7 @@ def _register_call_if_needed(ctx: IssuingContext) -> Any | None:
         return ctx.chain.register_assertion_key_call(public_key)
     if record.revoked:
         raise InputError(
-            f"The signing key {ctx.signing_key.did} was revoked on chain: the institution's "
-            f"operator sets {KEY_GENERATION_VARIABLE} to a new key generation."
+            f"The signing key {ctx.signing_key.did}{holder} was revoked on chain: {advice}"
         )
     return None
 
