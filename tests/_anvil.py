@@ -81,6 +81,17 @@ def deploy(w3: Web3, admin: str) -> Deployment:
     return Deployment(chain_id=int(w3.eth.chain_id), registry=registry, credential=credential)
 
 
+def sent(fn: Any, params: dict[str, Any]) -> Any:
+    """Send the contract call ``fn`` with ``params`` and wait for its receipt. anvil answers
+    ``eth_sendTransaction`` before its miner has sealed the block, so a read made straight after
+    may not see the transaction yet (it failed CI once): every test transaction goes through here.
+    """
+    receipt = fn.w3.eth.wait_for_transaction_receipt(fn.transact(params), timeout=30)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"{fn.fn_name} reverted in block {receipt['blockNumber']}")
+    return receipt
+
+
 def funded_keys(count: int = 10) -> tuple[LocalAccount, ...]:
     """anvil's funded default accounts (keys[0] deploys, and so is the admin and registrar)."""
     return tuple(

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from _anvil import sent
 from _lookups import minted_to
 from e2e_harness import TIMEOUT_MS, FakeWallet, send_all, sign_in, wait_for_wallet
 from eth_account import Account
@@ -28,8 +29,9 @@ STAFF_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"
 def _prepare_institution(anvil, deployed, store_dir) -> str:
     staff = Account.from_key(STAFF_KEY)
     assert staff.address == anvil.accounts[4]
-    deployed.registry.functions.registerIssuer("Anchor Academy", "", [staff.address]).transact(
-        {"from": anvil.accounts[0]}
+    sent(
+        deployed.registry.functions.registerIssuer("Anchor Academy", "", [staff.address]),
+        {"from": anvil.accounts[0]},
     )
     create_template(
         Chain.connect(web3_for(anvil.rpc_url), deployed.deployment),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _anvil import sent
 from _lookups import minted_to
 from e2e_harness import TIMEOUT_MS, FakeWallet, send_all, sign_in, wait_for_wallet
 from eth_account import Account
@@ -27,8 +28,9 @@ STAFF_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6"
 def _prepare_institution(anvil, deployed, store_dir) -> str:
     staff = Account.from_key(STAFF_KEY)
     assert staff.address in anvil.accounts
-    deployed.registry.functions.registerIssuer("Flow Institute", "", [staff.address]).transact(
-        {"from": anvil.accounts[0]}
+    sent(
+        deployed.registry.functions.registerIssuer("Flow Institute", "", [staff.address]),
+        {"from": anvil.accounts[0]},
     )
     chain = Chain.connect(web3_for(anvil.rpc_url), deployed.deployment)
     create_template(

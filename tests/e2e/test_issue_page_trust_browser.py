@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from _anvil import sent
 from _lookups import minted_to
 from e2e_harness import TIMEOUT_MS, FakeWallet, send_all, sign_in, wait_for_rerun, wait_for_wallet
 from eth_account import Account
@@ -38,8 +39,9 @@ def _institution(anvil, deployed, store_dir) -> tuple[Chain, LocalStore, str, in
     chain = Chain.connect(web3_for(anvil.rpc_url), deployed.deployment)
     store = LocalStore(store_dir)
     if chain.issuer_of(staff.address)[0] == 0:
-        deployed.registry.functions.registerIssuer(INSTITUTION, "", [staff.address]).transact(
-            {"from": anvil.accounts[0]}
+        sent(
+            deployed.registry.functions.registerIssuer(INSTITUTION, "", [staff.address]),
+            {"from": anvil.accounts[0]},
         )
         create_template(
             chain,

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _anvil import sent
 from _lookups import minted_to
 from e2e_harness import TIMEOUT_MS, FakeWallet, send_all, sign_in, wait_for_rerun, wait_for_wallet
 from eth_account import Account
@@ -44,8 +45,9 @@ def _institution(anvil, deployed, store_dir, key: str, name: str) -> tuple[Chain
     assert staff.address in anvil.accounts
     chain = Chain.connect(web3_for(anvil.rpc_url), deployed.deployment)
     if chain.issuer_of(staff.address)[0] == 0:
-        deployed.registry.functions.registerIssuer(name, "", [staff.address]).transact(
-            {"from": anvil.accounts[0]}
+        sent(
+            deployed.registry.functions.registerIssuer(name, "", [staff.address]),
+            {"from": anvil.accounts[0]},
         )
         create_template(
             chain,

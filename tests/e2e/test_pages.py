@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from _anvil import sent
 from eth_account import Account
 from playwright.sync_api import expect
 
@@ -26,8 +27,9 @@ def test_document_html_and_markdown_render_as_text(
     serve_app, open_page, anvil, deployed, store_dir
 ) -> None:
     staff = Account.from_key(STAFF_KEY)
-    deployed.registry.functions.registerIssuer("جامعة 🎓 University", "", [staff.address]).transact(
-        {"from": anvil.accounts[0]}
+    sent(
+        deployed.registry.functions.registerIssuer("جامعة 🎓 University", "", [staff.address]),
+        {"from": anvil.accounts[0]},
     )
     chain = Chain.connect(web3_for(anvil.rpc_url), deployed.deployment)
     store = LocalStore(store_dir)

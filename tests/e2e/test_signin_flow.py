@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from _anvil import sent
 from _lookups import minted_to
 from e2e_harness import TIMEOUT_MS, FakeWallet, send_all, sign_in, wait_for_rerun, wait_for_wallet
 from eth_account import Account
@@ -33,9 +34,10 @@ def _institution(anvil, deployed, store_dir) -> tuple[str, str, int]:
     chain = Chain.connect(web3_for(anvil.rpc_url), deployed.deployment)
     store = LocalStore(store_dir)
     if chain.issuer_of(staff.address)[0] == 0:
-        deployed.registry.functions.registerIssuer(
-            "Sign-In Polytechnic", "", [staff.address]
-        ).transact({"from": anvil.accounts[0]})
+        sent(
+            deployed.registry.functions.registerIssuer("Sign-In Polytechnic", "", [staff.address]),
+            {"from": anvil.accounts[0]},
+        )
         create_template(
             chain,
             store,

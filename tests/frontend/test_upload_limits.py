@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _anvil import sent
 from _apptest import open_page
 from eth_account import Account
 from streamlit.testing.v1 import AppTest
@@ -151,8 +152,9 @@ def test_a_test_that_changes_the_chain_changes_it_for_itself_only(app_env: World
     registry = app_env.chain.registry
     _ISSUERS_AT_START.append(registry.functions.issuerCount().call())
     admin = app_env.chain.w3.eth.accounts[0]
-    registry.functions.registerIssuer("Leaky Institute", "", [Account.create().address]).transact(
-        {"from": admin}
+    sent(
+        registry.functions.registerIssuer("Leaky Institute", "", [Account.create().address]),
+        {"from": admin},
     )
     assert registry.functions.issuerCount().call() == _ISSUERS_AT_START[0] + 1
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _anvil import deploy, free_port, funded_keys, start_anvil, stop
+from _anvil import deploy, free_port, funded_keys, sent, start_anvil, stop
 from _index_proxy import Proxy, ProxyConfig
 from sqlalchemy import Engine, create_engine, text
 from web3 import Web3
@@ -39,8 +39,7 @@ def mine(w3: Web3, blocks: int) -> None:
 
 
 def send(fn: Any, sender: str) -> Any:
-    tx = fn.transact({"from": sender})
-    return fn.w3.eth.wait_for_transaction_receipt(tx, timeout=10)
+    return sent(fn, {"from": sender})
 
 
 @dataclass

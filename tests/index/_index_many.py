@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _anvil import deploy, free_port, start_anvil, stop
+from _anvil import deploy, free_port, sent, start_anvil, stop
 from eth_account import Account
 from web3 import Web3
 
@@ -69,8 +69,9 @@ def anchor_many(
             store, tree=tree, leaves=leaves, chain=chain, issuer_id=issuer_id, template_id=1
         )
         digest = digest_of_cid(cid).to_bytes(32, "big")
-        chain.credential.functions.anchor(tree.root, len(leaves), digest).transact(
-            {"from": signer, "gas": 300_000}
+        sent(
+            chain.credential.functions.anchor(tree.root, len(leaves), digest),
+            {"from": signer, "gas": 300_000},
         )
 
 

@@ -4,6 +4,7 @@ in one batch, the anchors of its own waiting entries), whatever the history hold
 
 from __future__ import annotations
 
+from _anvil import sent
 from _index_lookup import CountingStore, open_through
 from _index_many import OTHER_BATCHES
 from _index_proxy import Proxy, ProxyConfig
@@ -50,8 +51,9 @@ def test_a_credential_issued_after_the_last_sync_is_found_by_the_tail(many_batch
         index.sync()
         fresh = Account.create().address
         token = int.from_bytes(Web3.keccak(text=f"fresh for {fresh}"), "big")
-        chain.credential.functions.issue(fresh, token, 0).transact(
-            {"from": w3.eth.accounts[1], "gas": 300_000}
+        sent(
+            chain.credential.functions.issue(fresh, token, 0),
+            {"from": w3.eth.accounts[1], "gas": 300_000},
         )
         found = index.wallet(fresh)
         assert found.token_ids == [token] and found.read_to_block > found.synced_block
