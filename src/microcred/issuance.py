@@ -42,6 +42,7 @@ from .documents import (
     CredentialSigner,
     IssuerProfile,
     TemplateDocument,
+    UnsignedCredential,
     build_credential,
     build_template,
     canonical_bytes,
@@ -54,6 +55,7 @@ from .progress import Progress
 from .replacement import FeePolicy, sign_replacement
 from .storage import Store
 from .vc.didkey import Ed25519SigningKey, public_key_of, verify_ed25519
+from .vc.hash_pool import HashPool, hash_pool
 from .vc.keyderivation import SigningKeyRequest, derive_signing_key_with_account
 
 if TYPE_CHECKING:  # duplicates builds on this module: imported where used
@@ -101,6 +103,8 @@ __all__ = [
     "settle_in_flight",
 ]
 
+#: Rows whose hash data is computed ahead at once (bounds what is held in memory).
+HASH_WINDOW = 512
 #: Token ids asked about per ``credentials(ids)`` call when resuming.
 STATUS_CHUNK = 1000
 CSV_COLUMNS = ("address", "expires", "evidence", "name")
@@ -348,6 +352,9 @@ class IssuingContext:
     #: each document twice (to check every row, then to store it) and signs it once (96 bytes
     #: a row, not the document).
     signatures: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
+    #: Hash data computed ahead by worker processes, by unsigned digest, until :func:`_build`
+    #: takes it (a window of rows at a time).
+    hashed: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
     #: Set while a browser page's signing request is gathered: (unsigned digest, hash data) of
     #: each document built, which then carries a placeholder proof (its token id means nothing).
     collected: list[tuple[bytes, bytes]] | None = field(default=None, compare=False, repr=False)
@@ -513,10 +520,33 @@ def create_template(
     return template
 
 
-def _build(
+def _where(recipient: Recipient) -> str:
+    return f"line {recipient.line}: " if recipient.line else ""
+
+
+def _unsigned(
     ctx: IssuingContext, recipient: Recipient, valid_from: datetime, **extra: Any
-) -> CredentialDocument:
-    where = f"line {recipient.line}: " if recipient.line else ""
+) -> UnsignedCredential:
+    """The document of ``recipient`` before its proof (``ctx`` has a signing key); raises
+    :class:`InputError` naming the row, or :class:`DocumentError`."""
+    assert ctx.signing_key is not None
+    address, expires = _recipient_facts(recipient, valid_from)
+    return prepare_credential(
+        template=ctx.template,
+        issuer=ctx.issuer,
+        issuer_did=ctx.signing_key.did,
+        recipient=address,
+        valid_from=valid_from,
+        valid_until=expires,
+        evidence=recipient.evidence,
+        recipient_name=recipient.name,
+        **extra,
+    )
+
+
+def _recipient_facts(recipient: Recipient, valid_from: datetime) -> tuple[str, datetime | None]:
+    """The row's checksummed address and its expiry (UTC), checked; raises :class:`InputError`."""
+    where = _where(recipient)
     try:
         address = checksum(recipient.address, what="recipient address")
     except InputError as err:
@@ -527,8 +557,15 @@ def _build(
     if expires is not None and expires <= valid_from:
         when = expires.strftime("%Y-%m-%d %H:%M UTC")
         raise InputError(f"{where}the expiry {when} is not in the future")
+    return address, expires
+
+
+def _build(
+    ctx: IssuingContext, recipient: Recipient, valid_from: datetime, **extra: Any
+) -> CredentialDocument:
     try:
         if ctx.signing_key is None:
+            address, expires = _recipient_facts(recipient, valid_from)
             return build_credential(
                 template=ctx.template,
                 issuer=ctx.issuer,
@@ -539,22 +576,12 @@ def _build(
                 recipient_name=recipient.name,
                 **extra,
             )
-        unsigned = prepare_credential(
-            template=ctx.template,
-            issuer=ctx.issuer,
-            issuer_did=ctx.signing_key.did,
-            recipient=address,
-            valid_from=valid_from,
-            valid_until=expires,
-            evidence=recipient.evidence,
-            recipient_name=recipient.name,
-            **extra,
-        )
+        unsigned = _unsigned(ctx, recipient, valid_from, **extra)
         digest = hashlib.sha256(canonical_bytes(unsigned.data)).digest()
         signature = ctx.signatures.get(digest)
         if signature is not None:
             return unsigned.signed(signature, trusted=True)
-        hashed = unsigned.hash_data
+        hashed = ctx.hashed.pop(digest, None) or unsigned.hash_data
         if ctx.collected is not None:
             ctx.collected.append((digest, hashed))
             return unsigned.signed(bytes(64), trusted=True)
@@ -562,7 +589,29 @@ def _build(
         ctx.signatures[digest] = signature
         return unsigned.signed(signature, hashed=hashed)
     except DocumentError as err:
-        raise InputError(f"{where}{err}") from None
+        raise InputError(f"{_where(recipient)}{err}") from None
+
+
+def _hash_ahead(
+    ctx: IssuingContext, recipients: Sequence[Recipient], valid_from: datetime, pool: HashPool
+) -> None:
+    """The hash data of the rows' documents not signed yet, computed by ``pool``'s workers
+    into ``ctx.hashed`` for :func:`_build` to take (same bytes, computed on every core). A row
+    that cannot be built is left to :func:`_build`, which names it."""
+    digests: list[bytes] = []
+    items: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for recipient in recipients:
+        try:
+            unsigned = _unsigned(ctx, recipient, valid_from)
+        except (InputError, DocumentError):
+            continue
+        digest = hashlib.sha256(canonical_bytes(unsigned.data)).digest()
+        if digest not in ctx.signatures:
+            digests.append(digest)
+            items.append((unsigned.data, unsigned.options))
+    for digest, hashed in zip(digests, pool.hash_many(items), strict=True):
+        if hashed is not None:
+            ctx.hashed[digest] = hashed
 
 
 def _expiry(doc: CredentialDocument) -> int:
@@ -933,25 +982,33 @@ def _validate_all(
 ) -> list[_T]:
     """Build every document to check it, with every bad row reported at once
     (:class:`InputError`); what is kept of each is ``keep(doc)`` (a bulk run keeps the token id
-    only, so its memory does not grow with ~12 KB documents)."""
+    only, so its memory does not grow with ~12 KB documents). Documents still to sign have their
+    hash data computed on every core first, a window of rows at a time
+    (:mod:`microcred.vc.hash_pool`)."""
     kept: list[_T] = []
     problems: list[str] = []
     seen: dict[int, Recipient] = {}
     start = datetime.fromtimestamp(valid_from, UTC)
-    for recipient in recipients:
-        try:
-            doc = _build(ctx, recipient, start)
-        except InputError as err:
-            problems.append(str(err))
-            continue
-        if problem := _check_expiry(doc, now, recipient):
-            problems.append(problem)
-        elif doc.token_id in seen:
-            problems.append(
-                f"line {recipient.line}: the same credential as line {seen[doc.token_id].line}"
-            )
-        seen[doc.token_id] = recipient
-        kept.append(keep(doc))
+    unsigned = ctx.signing_key is not None and len(ctx.signatures) < len(recipients)
+    with hash_pool(len(recipients) if unsigned else 0) as pool:
+        for window in _chunks(recipients, HASH_WINDOW):
+            if pool is not None:
+                _hash_ahead(ctx, window, start, pool)
+            for recipient in window:
+                try:
+                    doc = _build(ctx, recipient, start)
+                except InputError as err:
+                    problems.append(str(err))
+                    continue
+                if problem := _check_expiry(doc, now, recipient):
+                    problems.append(problem)
+                elif doc.token_id in seen:
+                    problems.append(
+                        f"line {recipient.line}: the same credential as line "
+                        f"{seen[doc.token_id].line}"
+                    )
+                seen[doc.token_id] = recipient
+                kept.append(keep(doc))
     if problems:
         raise InputError(f"{len(problems)} bad row(s), nothing was sent: " + "; ".join(problems))
     return kept

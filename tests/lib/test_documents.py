@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -93,7 +94,23 @@ def test_canonical_bytes_sort_keys_drop_whitespace_and_keep_utf8():
     )
 
 
-@pytest.mark.parametrize("value", [1.5, {"x": [0.1]}, {1: "a"}, "\ud800"])
+class _Fraction(float):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1.5,
+        {"x": [0.1]},
+        {1: "a"},
+        "\ud800",
+        [{"a": (1, 2.5)}],
+        OrderedDict(x=OrderedDict(y=0.5)),
+        {"x": _Fraction(2)},
+        {"x": OrderedDict({2: "b"})},
+    ],
+)
 def test_canonical_bytes_refuse_what_has_no_single_spelling(value):
     with pytest.raises(DocumentError):
         canonical_bytes(value)
