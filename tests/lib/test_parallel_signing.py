@@ -80,26 +80,22 @@ def test_a_bulk_run_signed_on_workers_resumes_in_one_process_with_the_same_ids(
     mc, store, issuer_key, template, tmp_path, monkeypatch
 ):
     rows = _rows(mc)
-    monkeypatch.setenv(WORKERS_VARIABLE, "2")
-    first = issue_bulk(
-        mc,
-        store,
-        issuer_key,
-        template_id=template.template_id,
-        recipients=rows,
-        journal_dir=tmp_path,
-    )
+
+    def run(workers: str):
+        monkeypatch.setenv(WORKERS_VARIABLE, workers)
+        return issue_bulk(
+            mc,
+            store,
+            issuer_key,
+            template_id=template.template_id,
+            recipients=rows,
+            journal_dir=tmp_path,
+        )
+
+    first = run("2")
     assert len(first.issued) == ROWS
     assert all(s.valid for s in mc.credentials(first.token_ids))
     for token_id in (first.token_ids[0], first.token_ids[-1]):  # a worker's proof verifies
         assert vc_verify(json.loads(store.get(cid_of_token_id(token_id)))).ok
-    monkeypatch.setenv(WORKERS_VARIABLE, "0")
-    again = issue_bulk(
-        mc,
-        store,
-        issuer_key,
-        template_id=template.template_id,
-        recipients=rows,
-        journal_dir=tmp_path,
-    )
+    again = run("0")
     assert again.issued == [] and sorted(again.already) == sorted(first.token_ids)
