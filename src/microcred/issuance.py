@@ -352,9 +352,6 @@ class IssuingContext:
     #: each document twice (to check every row, then to store it) and signs it once (96 bytes
     #: a row, not the document).
     signatures: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
-    #: Hash data computed ahead by worker processes, by unsigned digest, until :func:`_build`
-    #: takes it (a window of rows at a time).
-    hashed: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
     #: Set while a browser page's signing request is gathered: (unsigned digest, hash data) of
     #: each document built, which then carries a placeholder proof (its token id means nothing).
     collected: list[tuple[bytes, bytes]] | None = field(default=None, compare=False, repr=False)
@@ -560,9 +557,24 @@ def _recipient_facts(recipient: Recipient, valid_from: datetime) -> tuple[str, d
     return address, expires
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A row's unsigned document, its digest, and its hash data when a worker computed it."""
+
+    unsigned: UnsignedCredential
+    digest: bytes
+    hashed: bytes | None
+
+
 def _build(
-    ctx: IssuingContext, recipient: Recipient, valid_from: datetime, **extra: Any
+    ctx: IssuingContext,
+    recipient: Recipient,
+    valid_from: datetime,
+    prepared: _Prepared | None = None,
+    **extra: Any,
 ) -> CredentialDocument:
+    """The row's document, signed (or the page's placeholder while ``ctx.collected``); from
+    ``prepared`` (:func:`_hash_ahead`) when given, so nothing is built twice."""
     try:
         if ctx.signing_key is None:
             address, expires = _recipient_facts(recipient, valid_from)
@@ -576,12 +588,13 @@ def _build(
                 recipient_name=recipient.name,
                 **extra,
             )
-        unsigned = _unsigned(ctx, recipient, valid_from, **extra)
-        digest = hashlib.sha256(canonical_bytes(unsigned.data)).digest()
+        if prepared is None:
+            prepared = _prepare_row(ctx, recipient, valid_from, **extra)
+        unsigned, digest = prepared.unsigned, prepared.digest
         signature = ctx.signatures.get(digest)
         if signature is not None:
             return unsigned.signed(signature, trusted=True)
-        hashed = ctx.hashed.pop(digest, None) or unsigned.hash_data
+        hashed = prepared.hashed or unsigned.hash_data
         if ctx.collected is not None:
             ctx.collected.append((digest, hashed))
             return unsigned.signed(bytes(64), trusted=True)
@@ -592,26 +605,29 @@ def _build(
         raise InputError(f"{_where(recipient)}{err}") from None
 
 
+def _prepare_row(
+    ctx: IssuingContext, recipient: Recipient, valid_from: datetime, **extra: Any
+) -> _Prepared:
+    unsigned = _unsigned(ctx, recipient, valid_from, **extra)
+    return _Prepared(unsigned, hashlib.sha256(canonical_bytes(unsigned.data)).digest(), None)
+
+
 def _hash_ahead(
     ctx: IssuingContext, recipients: Sequence[Recipient], valid_from: datetime, pool: HashPool
-) -> None:
-    """The hash data of the rows' documents not signed yet, computed by ``pool``'s workers
-    into ``ctx.hashed`` for :func:`_build` to take (same bytes, computed on every core). A row
-    that cannot be built is left to :func:`_build`, which names it."""
-    digests: list[bytes] = []
-    items: list[tuple[dict[str, Any], dict[str, Any]]] = []
+) -> list[_Prepared | None]:
+    """Each row's document prepared, with the hash data of those not signed yet computed by
+    ``pool``'s workers (same bytes, on every core), for :func:`_build`. A row that cannot be
+    built is ``None``: :func:`_build` builds it again and names what is wrong."""
+    prepared: list[_Prepared | None] = []
     for recipient in recipients:
         try:
-            unsigned = _unsigned(ctx, recipient, valid_from)
+            prepared.append(_prepare_row(ctx, recipient, valid_from))
         except (InputError, DocumentError):
-            continue
-        digest = hashlib.sha256(canonical_bytes(unsigned.data)).digest()
-        if digest not in ctx.signatures:
-            digests.append(digest)
-            items.append((unsigned.data, unsigned.options))
-    for digest, hashed in zip(digests, pool.hash_many(items), strict=True):
-        if hashed is not None:
-            ctx.hashed[digest] = hashed
+            prepared.append(None)
+    unsigned = [p for p in prepared if p is not None and p.digest not in ctx.signatures]
+    hashes = pool.hash_many([(p.unsigned.data, p.unsigned.options) for p in unsigned])
+    done = {id(p): replace(p, hashed=h) for p, h in zip(unsigned, hashes, strict=True)}
+    return [done.get(id(p), p) if p is not None else None for p in prepared]
 
 
 def _expiry(doc: CredentialDocument) -> int:
@@ -992,11 +1008,10 @@ def _validate_all(
     unsigned = ctx.signing_key is not None and len(ctx.signatures) < len(recipients)
     with hash_pool(len(recipients) if unsigned else 0) as pool:
         for window in _chunks(recipients, HASH_WINDOW):
-            if pool is not None:
-                _hash_ahead(ctx, window, start, pool)
-            for recipient in window:
+            ahead = _hash_ahead(ctx, window, start, pool) if pool else [None] * len(window)
+            for recipient, prepared in zip(window, ahead, strict=True):
                 try:
-                    doc = _build(ctx, recipient, start)
+                    doc = _build(ctx, recipient, start, prepared)
                 except InputError as err:
                     problems.append(str(err))
                     continue
